@@ -1,0 +1,178 @@
+//! PostgreSQL: settings, start-up (create the database, run migrations) and
+//! the one place where driver errors are classified.
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
+
+use crate::settings::{SettingError, env_or, env_string};
+
+/// Where a service's database lives and how many connections it may hold.
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    /// Parsed once from `DATABASE_URL`; the password never reaches a log line
+    /// because `PgConnectOptions`' `Debug` hides it.
+    pub options: PgConnectOptions,
+    /// Two replicas of three services share one server whose default limit is
+    /// 100 connections; 16 each leaves room for tests and `psql`.
+    pub max_connections: u32,
+    /// How long a request waits for a free connection before it fails with
+    /// 503 instead of hanging.
+    pub acquire_timeout: Duration,
+}
+
+impl DatabaseSettings {
+    /// `DATABASE_URL` (default: the local server, database `default_database`),
+    /// `DATABASE_MAX_CONNECTIONS` (16), `DATABASE_ACQUIRE_TIMEOUT_MS` (5000).
+    pub fn from_env(default_database: &str) -> Result<Self, SettingError> {
+        let url = env_string(
+            "DATABASE_URL",
+            &format!("postgres://postgres:postgres@127.0.0.1:5432/{default_database}"),
+        );
+        let options = PgConnectOptions::from_str(&url).map_err(|e| SettingError {
+            name: "DATABASE_URL".into(),
+            value: "<hidden: may hold a password>".into(),
+            reason: e.to_string(),
+        })?;
+        Ok(DatabaseSettings {
+            options: options.log_statements(tracing::log::LevelFilter::Trace),
+            max_connections: env_or("DATABASE_MAX_CONNECTIONS", 16)?,
+            acquire_timeout: Duration::from_millis(env_or("DATABASE_ACQUIRE_TIMEOUT_MS", 5000)?),
+        })
+    }
+
+    pub fn database_name(&self) -> &str {
+        self.options.get_database().unwrap_or("postgres")
+    }
+
+    /// The same server under another database name; tests use it to get a
+    /// fresh database each.
+    pub fn with_database(mut self, name: &str) -> Self {
+        self.options = self.options.database(name);
+        self
+    }
+}
+
+/// Why a service could not get its database ready at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("could not create database {name:?}")]
+    CreateDatabase {
+        name: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("could not connect to database {name:?}")]
+    Connect {
+        name: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("could not migrate database {name:?}")]
+    Migrate {
+        name: String,
+        #[source]
+        source: MigrateError,
+    },
+}
+
+/// Creates the database when it is missing, opens a pool and applies the
+/// service's embedded migrations. Safe to run from several replicas at once:
+/// a concurrent `CREATE DATABASE` is recognised, and sqlx serialises
+/// migrations with an advisory lock.
+pub async fn connect_and_migrate(
+    settings: &DatabaseSettings,
+    migrator: &Migrator,
+) -> Result<PgPool, StartupError> {
+    let name = settings.database_name().to_owned();
+    create_database_if_missing(settings)
+        .await
+        .map_err(|source| StartupError::CreateDatabase {
+            name: name.clone(),
+            source,
+        })?;
+    let pool = PgPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(settings.acquire_timeout)
+        .connect_with(settings.options.clone())
+        .await
+        .map_err(|source| StartupError::Connect {
+            name: name.clone(),
+            source,
+        })?;
+    migrator
+        .run(&pool)
+        .await
+        .map_err(|source| StartupError::Migrate { name, source })?;
+    Ok(pool)
+}
+
+async fn create_database_if_missing(settings: &DatabaseSettings) -> Result<(), sqlx::Error> {
+    let name = settings.database_name();
+    let mut maintenance = PgConnection::connect_with(&settings.options.clone().database("postgres")).await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&mut maintenance)
+            .await?;
+    if !exists {
+        let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+        let created = sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {quoted}")))
+            .execute(&mut maintenance)
+            .await;
+        match created {
+            // Another replica created it between our check and our CREATE.
+            Err(sqlx::Error::Database(e))
+                if matches!(e.code().as_deref(), Some("42P04" | "23505")) => {}
+            other => {
+                other?;
+            }
+        }
+    }
+    maintenance.close().await
+}
+
+/// A database error, classified by what the caller can do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// A `CHECK` constraint refused the change, e.g. stock below zero. The
+    /// constraint's name tells the service which business rule it was.
+    #[error("constraint {constraint} refused the change")]
+    ConstraintViolated { constraint: String },
+    #[error("a row with this key already exists")]
+    Duplicate,
+    /// Arithmetic left the `BIGINT` range, e.g. stock beyond `i64::MAX`.
+    #[error("a number would leave the 64-bit range")]
+    OutOfRange,
+    /// Serialization failure or deadlock: the transaction may be retried.
+    #[error("the transaction conflicted with a concurrent one")]
+    Conflict,
+    /// Anything else, including an unreachable server: a fault of ours.
+    #[error("database failure")]
+    Unavailable(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(error: sqlx::Error) -> Self {
+        let sqlx::Error::Database(db) = &error else {
+            return DbError::Unavailable(error);
+        };
+        match db.code().as_deref() {
+            Some("23514") => DbError::ConstraintViolated {
+                constraint: db.constraint().unwrap_or_default().to_owned(),
+            },
+            Some("23505") => DbError::Duplicate,
+            Some("22003") => DbError::OutOfRange,
+            Some("40001" | "40P01") => DbError::Conflict,
+            _ => DbError::Unavailable(error),
+        }
+    }
+}
+
+/// True when a trivial query answers within `timeout`: what health checks ask.
+pub async fn is_reachable(pool: &PgPool, timeout: Duration) -> bool {
+    let ping = sqlx::query("SELECT 1").execute(pool);
+    matches!(tokio::time::timeout(timeout, ping).await, Ok(Ok(_)))
+}

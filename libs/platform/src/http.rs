@@ -1,0 +1,163 @@
+//! HTTP plumbing shared by the services: serving, answers, error mapping.
+//!
+//! Handlers return `Result<T, E>` where `E` is the service's one API error
+//! type; [`respond`] is the single place where such a result becomes an
+//! answer, and [`recover`] the single place for warp's own rejections
+//! (unknown path, wrong method).
+use std::convert::Infallible;
+use std::future::Future;
+
+use serde::Serialize;
+use tokio::net::TcpListener;
+use warp::filters::BoxedFilter;
+use warp::http::StatusCode;
+use warp::reply::Response;
+use warp::{Filter, Rejection, Reply};
+
+/// A service's API error: its `Display` is the message the client reads, so
+/// it must say what was wrong without internal details.
+pub trait ApiError: std::error::Error {
+    fn status_code(&self) -> StatusCode;
+}
+
+/// The body of every error answer: `{"error": "<what was wrong>"}`.
+#[derive(Debug, Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+}
+
+pub fn error_reply(status: StatusCode, message: &str) -> Response {
+    warp::reply::with_status(warp::reply::json(&ErrorBody { error: message }), status)
+        .into_response()
+}
+
+/// Turns a handler's result into an answer: 200 with the JSON body, or the
+/// error's status with its message. Server faults are logged with their whole
+/// cause chain, which the client never sees.
+pub fn respond<T: Serialize, E: ApiError>(result: Result<T, E>) -> Response {
+    match result {
+        Ok(body) => warp::reply::json(&body).into_response(),
+        Err(error) => {
+            let status = error.status_code();
+            if status.is_server_error() {
+                tracing::error!(error = %error_chain(&error), "request failed");
+            }
+            error_reply(status, &error.to_string())
+        }
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Answers warp's own rejections in the same JSON shape as handler errors.
+pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
+    let (status, message) = if rejection.is_not_found() {
+        (StatusCode::NOT_FOUND, "no such endpoint; see the API contract")
+    } else if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {
+        (StatusCode::METHOD_NOT_ALLOWED, "this endpoint does not take that method")
+    } else {
+        tracing::warn!(?rejection, "unhandled rejection");
+        (StatusCode::BAD_REQUEST, "the request could not be understood")
+    };
+    Ok(error_reply(status, message))
+}
+
+/// Hands each handler its own clone of shared state (a pool, a client).
+pub fn with_state<T: Clone + Send + Sync + 'static>(
+    state: T,
+) -> impl Filter<Extract = (T,), Error = Infallible> + Clone {
+    warp::any().map(move || state.clone())
+}
+
+/// Wraps a service's routes with rejection handling and one log line per
+/// request, and erases their type so [`serve`] can take any service's routes.
+pub fn finish<F, R>(routes: F) -> BoxedFilter<(Response,)>
+where
+    F: Filter<Extract = (R,), Error = Rejection> + Clone + Send + Sync + 'static,
+    R: Reply + 'static,
+{
+    routes
+        .map(Reply::into_response)
+        .recover(recover)
+        .unify()
+        .with(warp::log::custom(|info| {
+            tracing::info!(
+                method = %info.method(),
+                path = info.path(),
+                status = info.status().as_u16(),
+                elapsed_us = info.elapsed().as_micros() as u64,
+                "request"
+            );
+        }))
+        .map(Reply::into_response)
+        .boxed()
+}
+
+/// Serves `routes` on an already bound listener until `shutdown` completes,
+/// then lets requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    routes: BoxedFilter<(Response,)>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    warp::serve(routes)
+        .incoming(listener)
+        .graceful(shutdown)
+        .run()
+        .await;
+}
+
+/// Completes on Ctrl-C or SIGTERM, what `make down` and Kubernetes send.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown requested");
+}
+
+/// Where a service listens: `HTTP_HOST` (default `127.0.0.1`) and `HTTP_PORT`
+/// (default: the service's own port; 0 picks a free one, as tests do).
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub host: std::net::IpAddr,
+    pub port: u16,
+}
+
+impl HttpSettings {
+    pub fn from_env(default_port: u16) -> Result<Self, crate::settings::SettingError> {
+        Ok(HttpSettings {
+            host: crate::settings::env_or("HTTP_HOST", std::net::Ipv4Addr::LOCALHOST.into())?,
+            port: crate::settings::env_or("HTTP_PORT", default_port)?,
+        })
+    }
+
+    /// Binds now, so that a port conflict fails start-up and a test learns
+    /// the port it was given before any request is sent.
+    pub async fn bind(&self) -> std::io::Result<TcpListener> {
+        TcpListener::bind((self.host, self.port)).await
+    }
+}

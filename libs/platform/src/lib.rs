@@ -1,0 +1,24 @@
+//! What every webshop service runs on.
+//!
+//! The three services (order, stock, payment) differ in their domain, not in
+//! their plumbing. This crate holds the plumbing they share, so each service
+//! crate reads as its domain only:
+//!
+//! ```text
+//! platform
+//! ├── settings   typed values from environment variables, with defaults
+//! ├── telemetry  JSON logs on stdout; quiet in tests unless TEST_LOG is set
+//! ├── database   connect, create the database if missing, run migrations,
+//! │              and classify PostgreSQL errors in one place
+//! ├── health     GET /<prefix>/health: 200 while the database answers
+//! ├── http       serve a warp filter on a bound listener, turn results and
+//! │              rejections into JSON answers with the right status
+//! └── domain     the value types of the public contract: Amount, Quantity,
+//!                BatchSize, Id<K>; each can only hold a valid value
+//! ```
+pub mod database;
+pub mod domain;
+pub mod health;
+pub mod http;
+pub mod settings;
+pub mod telemetry;

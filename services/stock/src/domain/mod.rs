@@ -1,0 +1,3 @@
+mod item;
+
+pub use item::{Item, ItemId, StockChanged, StockLevel};

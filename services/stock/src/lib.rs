@@ -1,0 +1,21 @@
+//! The stock service: which items exist, their price, and how many are left.
+//!
+//! ```text
+//! main.rs           wires settings, telemetry and the application
+//! configuration.rs  settings from the environment
+//! startup.rs        Application::build: database, listener, routes
+//! routes/           one file per resource of the `/stock` contract
+//! domain/           ItemId and the answers' shapes
+//! storage/          the SQL, one function per statement
+//! error.rs          StockError, the one mapping to HTTP status codes
+//! ```
+//!
+//! Stock never goes below zero because the `items` table refuses it, not
+//! because a handler checked first: concurrent subtractions are serialised
+//! by PostgreSQL's row lock and the `CHECK` constraint decides.
+pub mod configuration;
+pub mod domain;
+pub mod error;
+pub mod routes;
+pub mod startup;
+pub mod storage;

@@ -1,0 +1,11 @@
+use stock::configuration::Settings;
+use stock::startup::Application;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    platform::telemetry::init("stock");
+    let settings = Settings::from_env()?;
+    let application = Application::build(settings).await?;
+    application.run_until_stopped(platform::http::shutdown_signal()).await;
+    Ok(())
+}

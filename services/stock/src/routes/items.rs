@@ -1,0 +1,76 @@
+use platform::domain::Amount;
+use platform::http::{respond, with_state};
+use serde::Serialize;
+use sqlx::PgPool;
+use warp::{Filter, Rejection, Reply};
+
+use crate::domain::{ItemId, StockChanged, StockLevel};
+use crate::error::StockError;
+use crate::storage;
+
+pub fn routes(pool: PgPool) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
+    let create = warp::path!("stock" / "item" / "create" / String)
+        .and(warp::post())
+        .and(with_state(pool.clone()))
+        .then(create)
+        .map(respond);
+    let find = warp::path!("stock" / "find" / String)
+        .and(warp::get())
+        .and(with_state(pool.clone()))
+        .then(find)
+        .map(respond);
+    let add = warp::path!("stock" / "add" / String / String)
+        .and(warp::post())
+        .and(with_state(pool.clone()))
+        .then(add)
+        .map(respond);
+    let subtract = warp::path!("stock" / "subtract" / String / String)
+        .and(warp::post())
+        .and(with_state(pool))
+        .then(subtract)
+        .map(respond);
+    create.or(find).unify().or(add).unify().or(subtract).unify()
+}
+
+#[derive(Debug, Serialize)]
+struct Created {
+    item_id: ItemId,
+}
+
+#[tracing::instrument(skip(pool))]
+async fn create(price: String, pool: PgPool) -> Result<Created, StockError> {
+    let price = Amount::parse("price", &price)?;
+    let item_id = ItemId::from_trusted(uuid::Uuid::new_v4().to_string());
+    storage::insert_item(&pool, &item_id, price).await?;
+    Ok(Created { item_id })
+}
+
+#[tracing::instrument(skip(pool))]
+async fn find(item_id: String, pool: PgPool) -> Result<StockLevel, StockError> {
+    let item_id = ItemId::parse(&item_id)?;
+    storage::find_item(&pool, &item_id)
+        .await?
+        .ok_or(StockError::ItemNotFound(item_id))
+}
+
+#[tracing::instrument(skip(pool))]
+async fn add(item_id: String, amount: String, pool: PgPool) -> Result<StockChanged, StockError> {
+    let item_id = ItemId::parse(&item_id)?;
+    let amount = Amount::parse("amount", &amount)?;
+    let stock = storage::add_stock(&pool, &item_id, amount)
+        .await
+        .map_err(|e| StockError::from_stock_change(e, &item_id, amount))?;
+    let stock = stock.ok_or_else(|| StockError::ItemNotFound(item_id.clone()))?;
+    Ok(StockChanged::new(item_id, stock))
+}
+
+#[tracing::instrument(skip(pool))]
+async fn subtract(item_id: String, amount: String, pool: PgPool) -> Result<StockChanged, StockError> {
+    let item_id = ItemId::parse(&item_id)?;
+    let amount = Amount::parse("amount", &amount)?;
+    let stock = storage::subtract_stock(&pool, &item_id, amount)
+        .await
+        .map_err(|e| StockError::from_stock_change(e, &item_id, amount))?;
+    let stock = stock.ok_or_else(|| StockError::ItemNotFound(item_id.clone()))?;
+    Ok(StockChanged::new(item_id, stock))
+}

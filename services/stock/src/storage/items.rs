@@ -1,0 +1,86 @@
+use platform::database::DbError;
+use platform::domain::{Amount, BatchSize};
+use sqlx::PgExecutor;
+
+use crate::domain::{ItemId, StockLevel};
+
+#[tracing::instrument(skip(executor))]
+pub async fn insert_item(
+    executor: impl PgExecutor<'_>,
+    id: &ItemId,
+    price: Amount,
+) -> Result<(), DbError> {
+    sqlx::query("INSERT INTO items (id, stock, price) VALUES ($1, 0, $2)")
+        .bind(id.as_str())
+        .bind(price.get())
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip(executor))]
+pub async fn find_item(
+    executor: impl PgExecutor<'_>,
+    id: &ItemId,
+) -> Result<Option<StockLevel>, DbError> {
+    let level = sqlx::query_as("SELECT stock, price FROM items WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_optional(executor)
+        .await?;
+    Ok(level)
+}
+
+/// The new stock, or `None` for an unknown item. Overflow past `i64::MAX` is
+/// refused by PostgreSQL as `DbError::OutOfRange`.
+#[tracing::instrument(skip(executor))]
+pub async fn add_stock(
+    executor: impl PgExecutor<'_>,
+    id: &ItemId,
+    amount: Amount,
+) -> Result<Option<i64>, DbError> {
+    let stock = sqlx::query_scalar("UPDATE items SET stock = stock + $2 WHERE id = $1 RETURNING stock")
+        .bind(id.as_str())
+        .bind(amount.get())
+        .fetch_optional(executor)
+        .await?;
+    Ok(stock)
+}
+
+/// The new stock, or `None` for an unknown item. The row lock serialises
+/// concurrent subtractions and the `items_stock_not_negative` constraint
+/// refuses the one that would go below zero.
+#[tracing::instrument(skip(executor))]
+pub async fn subtract_stock(
+    executor: impl PgExecutor<'_>,
+    id: &ItemId,
+    amount: Amount,
+) -> Result<Option<i64>, DbError> {
+    let stock = sqlx::query_scalar("UPDATE items SET stock = stock - $2 WHERE id = $1 RETURNING stock")
+        .bind(id.as_str())
+        .bind(amount.get())
+        .fetch_optional(executor)
+        .await?;
+    Ok(stock)
+}
+
+/// Creates or replaces items `"0"` … `"n-1"` in one statement: the rows are
+/// generated inside PostgreSQL, so 100 000 of them cost one round trip.
+#[tracing::instrument(skip(executor))]
+pub async fn batch_init(
+    executor: impl PgExecutor<'_>,
+    n: BatchSize,
+    stock: Amount,
+    price: Amount,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO items (id, stock, price) \
+         SELECT i::text, $2, $3 FROM generate_series(0, $1 - 1) AS i \
+         ON CONFLICT (id) DO UPDATE SET stock = EXCLUDED.stock, price = EXCLUDED.price",
+    )
+    .bind(n.get())
+    .bind(stock.get())
+    .bind(price.get())
+    .execute(executor)
+    .await?;
+    Ok(())
+}

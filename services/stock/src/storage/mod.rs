@@ -1,0 +1,5 @@
+//! The stock database's SQL, one function per statement. Every function takes
+//! any executor, so a caller may run it inside its own transaction.
+mod items;
+
+pub use items::{add_stock, batch_init, find_item, insert_item, subtract_stock};

@@ -1,0 +1,77 @@
+use reqwest::StatusCode;
+use serde_json::Value;
+use sqlx::PgPool;
+use stock::configuration::Settings;
+use stock::startup::Application;
+
+/// A running stock service with its own database.
+pub struct TestApp {
+    pub address: String,
+    pub pool: PgPool,
+    pub client: reqwest::Client,
+}
+
+pub async fn spawn_app() -> TestApp {
+    platform::telemetry::init_for_tests("stock");
+    let mut settings = Settings::from_env().expect("settings from the environment");
+    settings.http.port = 0;
+    let database = format!("stock_test_{}", uuid::Uuid::new_v4().simple());
+    settings.database = settings.database.with_database(&database);
+    let application = Application::build(settings)
+        .await
+        .expect("the stock service starts (is PostgreSQL running?)");
+    let app = TestApp {
+        address: format!("http://127.0.0.1:{}", application.port()),
+        pool: application.pool().clone(),
+        client: reqwest::Client::new(),
+    };
+    tokio::spawn(application.run_until_stopped(std::future::pending()));
+    app
+}
+
+impl TestApp {
+    pub async fn post(&self, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request sent");
+        decode(response).await
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request sent");
+        decode(response).await
+    }
+
+    /// Creates an item with `price` and `stock` through the API.
+    pub async fn item_with(&self, price: i64, stock: i64) -> String {
+        let (status, body) = self.post(&format!("/stock/item/create/{price}")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let id = body["item_id"].as_str().expect("an item id").to_owned();
+        let (status, body) = self.post(&format!("/stock/add/{id}/{stock}")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        id
+    }
+
+    /// Every row of the items table, to prove that a refused request changed
+    /// nothing at all.
+    pub async fn snapshot(&self) -> Vec<(String, i64, i64)> {
+        sqlx::query_as("SELECT id, stock, price FROM items ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .expect("items readable")
+    }
+}
+
+async fn decode(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let body = response.json().await.expect("every answer is JSON");
+    (status, body)
+}
