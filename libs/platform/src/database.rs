@@ -112,11 +112,10 @@ pub async fn connect_and_migrate(
 async fn create_database_if_missing(settings: &DatabaseSettings) -> Result<(), sqlx::Error> {
     let name = settings.database_name();
     let mut maintenance = PgConnection::connect_with(&settings.options.clone().database("postgres")).await?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(name)
-            .fetch_one(&mut maintenance)
-            .await?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(name)
+        .fetch_one(&mut maintenance)
+        .await?;
     if !exists {
         let quoted = format!("\"{}\"", name.replace('"', "\"\""));
         let created = sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {quoted}")))
@@ -124,8 +123,7 @@ async fn create_database_if_missing(settings: &DatabaseSettings) -> Result<(), s
             .await;
         match created {
             // Another replica created it between our check and our CREATE.
-            Err(sqlx::Error::Database(e))
-                if matches!(e.code().as_deref(), Some("42P04" | "23505")) => {}
+            Err(sqlx::Error::Database(e)) if matches!(e.code().as_deref(), Some("42P04" | "23505")) => {}
             other => {
                 other?;
             }

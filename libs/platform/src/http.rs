@@ -27,8 +27,7 @@ struct ErrorBody<'a> {
 }
 
 pub fn error_reply(status: StatusCode, message: &str) -> Response {
-    warp::reply::with_status(warp::reply::json(&ErrorBody { error: message }), status)
-        .into_response()
+    warp::reply::with_status(warp::reply::json(&ErrorBody { error: message }), status).into_response()
 }
 
 /// Turns a handler's result into an answer: 200 with the JSON body, or the
@@ -63,7 +62,10 @@ pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
     let (status, message) = if rejection.is_not_found() {
         (StatusCode::NOT_FOUND, "no such endpoint; see the API contract")
     } else if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {
-        (StatusCode::METHOD_NOT_ALLOWED, "this endpoint does not take that method")
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "this endpoint does not take that method",
+        )
     } else {
         tracing::warn!(?rejection, "unhandled rejection");
         (StatusCode::BAD_REQUEST, "the request could not be understood")

@@ -23,13 +23,11 @@ where
     T::Err: std::fmt::Display,
 {
     match std::env::var(name) {
-        Ok(value) if !value.trim().is_empty() => {
-            value.trim().parse().map_err(|e: T::Err| SettingError {
-                name: name.to_owned(),
-                value,
-                reason: e.to_string(),
-            })
-        }
+        Ok(value) if !value.trim().is_empty() => value.trim().parse().map_err(|e: T::Err| SettingError {
+            name: name.to_owned(),
+            value,
+            reason: e.to_string(),
+        }),
         _ => Ok(default),
     }
 }

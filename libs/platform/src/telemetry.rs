@@ -13,10 +13,7 @@ pub fn init(service: &'static str) {
         .with_target(false);
     // `try_init` fails only when a subscriber is already installed, which is
     // what happens when several tests of one binary each ask for one.
-    let _ = tracing_subscriber::registry()
-        .with(filter)
-        .with(layer)
-        .try_init();
+    let _ = tracing_subscriber::registry().with(filter).with(layer).try_init();
     tracing::info!(service, "telemetry initialised");
 }
 

@@ -1,1 +1,13 @@
-fn main() {}
+use order::configuration::Settings;
+use order::startup::Application;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    platform::telemetry::init("order");
+    let settings = Settings::from_env()?;
+    let application = Application::build(settings).await?;
+    application
+        .run_until_stopped(platform::http::shutdown_signal())
+        .await;
+    Ok(())
+}

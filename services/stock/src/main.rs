@@ -6,6 +6,8 @@ async fn main() -> anyhow::Result<()> {
     platform::telemetry::init("stock");
     let settings = Settings::from_env()?;
     let application = Application::build(settings).await?;
-    application.run_until_stopped(platform::http::shutdown_signal()).await;
+    application
+        .run_until_stopped(platform::http::shutdown_signal())
+        .await;
     Ok(())
 }

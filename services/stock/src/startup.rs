@@ -22,12 +22,12 @@ impl Application {
         let pool = platform::database::connect_and_migrate(&settings.database, &MIGRATOR).await?;
         let listener = settings.http.bind().await?;
         let port = listener.local_addr()?.port();
-        tracing::info!(port, database = settings.database.database_name(), "stock service ready");
-        Ok(Application {
-            listener,
+        tracing::info!(
             port,
-            pool,
-        })
+            database = settings.database.database_name(),
+            "stock service ready"
+        );
+        Ok(Application { listener, port, pool })
     }
 
     pub fn port(&self) -> u16 {

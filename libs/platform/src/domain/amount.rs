@@ -73,8 +73,14 @@ mod tests {
 
     #[test]
     fn multiplication_that_overflows_is_refused() {
-        let price = Amount::try_from(i64::MAX / 2 + 1).unwrap();
+        let price = Amount::try_from(i64::MAX / 2 + 1).expect("an amount");
         assert_eq!(price.checked_mul(2), None);
-        assert_eq!(Amount::try_from(3).unwrap().checked_mul(4).map(Amount::get), Some(12));
+        assert_eq!(
+            Amount::try_from(3)
+                .expect("an amount")
+                .checked_mul(4)
+                .map(Amount::get),
+            Some(12)
+        );
     }
 }

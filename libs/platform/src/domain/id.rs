@@ -90,7 +90,7 @@ mod tests {
 
     #[test]
     fn an_empty_id_is_refused_with_its_kind_named() {
-        let error = Id::<Widget>::parse("").unwrap_err();
+        let error = Id::<Widget>::parse("").expect_err("refused");
         assert_eq!(error.to_string(), "widget id must not be empty");
     }
 

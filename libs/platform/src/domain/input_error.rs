@@ -28,12 +28,7 @@ pub enum InputError {
 ///
 /// Only ASCII digits with an optional leading minus are accepted: `+5`, `5.0`,
 /// ` 5` and `1e3` are not whole numbers as the contract writes them.
-pub(crate) fn parse_bounded(
-    field: &'static str,
-    raw: &str,
-    min: i64,
-    max: i64,
-) -> Result<i64, InputError> {
+pub(crate) fn parse_bounded(field: &'static str, raw: &str, min: i64, max: i64) -> Result<i64, InputError> {
     let digits = raw.strip_prefix('-').unwrap_or(raw);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(InputError::NotANumber {
@@ -76,10 +71,7 @@ mod tests {
     fn rejects_what_is_not_a_plain_integer() {
         for raw in ["", "-", "+5", "5.0", " 5", "1e3", "abc", "0x10", "٣"] {
             assert!(
-                matches!(
-                    parse_bounded("n", raw, 0, 10),
-                    Err(InputError::NotANumber { .. })
-                ),
+                matches!(parse_bounded("n", raw, 0, 10), Err(InputError::NotANumber { .. })),
                 "{raw:?} was accepted"
             );
         }
@@ -103,7 +95,7 @@ mod tests {
 
     #[test]
     fn the_message_names_field_and_value() {
-        let error = parse_bounded("amount", "-5", 0, i64::MAX).unwrap_err();
+        let error = parse_bounded("amount", "-5", 0, i64::MAX).expect_err("refused");
         assert_eq!(error.to_string(), "amount must not be negative, got -5");
     }
 }

@@ -32,9 +32,6 @@ async fn batch_init(
     let price = Amount::parse("item_price", &item_price)?;
     storage::batch_init(&pool, n, stock, price).await?;
     Ok(Initialised {
-        msg: format!(
-            "items 0..{} set to stock {stock} and price {price}",
-            n.get()
-        ),
+        msg: format!("items 0..{} set to stock {stock} and price {price}", n.get()),
     })
 }

@@ -5,11 +5,7 @@ use sqlx::PgExecutor;
 use crate::domain::{ItemId, StockLevel};
 
 #[tracing::instrument(skip(executor))]
-pub async fn insert_item(
-    executor: impl PgExecutor<'_>,
-    id: &ItemId,
-    price: Amount,
-) -> Result<(), DbError> {
+pub async fn insert_item(executor: impl PgExecutor<'_>, id: &ItemId, price: Amount) -> Result<(), DbError> {
     sqlx::query("INSERT INTO items (id, stock, price) VALUES ($1, 0, $2)")
         .bind(id.as_str())
         .bind(price.get())
@@ -19,10 +15,7 @@ pub async fn insert_item(
 }
 
 #[tracing::instrument(skip(executor))]
-pub async fn find_item(
-    executor: impl PgExecutor<'_>,
-    id: &ItemId,
-) -> Result<Option<StockLevel>, DbError> {
+pub async fn find_item(executor: impl PgExecutor<'_>, id: &ItemId) -> Result<Option<StockLevel>, DbError> {
     let level = sqlx::query_as("SELECT stock, price FROM items WHERE id = $1")
         .bind(id.as_str())
         .fetch_optional(executor)

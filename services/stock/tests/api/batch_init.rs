@@ -11,8 +11,14 @@ async fn batch_init_creates_items_zero_to_n_minus_one() {
 
     assert_eq!(status, StatusCode::OK);
     assert!(body["msg"].is_string());
-    assert_eq!(app.get("/stock/find/0").await.1, json!({"stock": 100, "price": 3}));
-    assert_eq!(app.get("/stock/find/999").await.1, json!({"stock": 100, "price": 3}));
+    assert_eq!(
+        app.get("/stock/find/0").await.1,
+        json!({"stock": 100, "price": 3})
+    );
+    assert_eq!(
+        app.get("/stock/find/999").await.1,
+        json!({"stock": 100, "price": 3})
+    );
     assert_eq!(app.get("/stock/find/1000").await.0, StatusCode::NOT_FOUND);
 }
 
@@ -26,6 +32,9 @@ async fn a_second_batch_init_replaces_the_rows_of_the_same_ids() {
 
     assert_eq!(status, StatusCode::OK);
     assert_eq!(app.get("/stock/find/4").await.1, json!({"stock": 7, "price": 9}));
-    assert_eq!(app.get("/stock/find/9").await.1, json!({"stock": 100, "price": 3}));
+    assert_eq!(
+        app.get("/stock/find/9").await.1,
+        json!({"stock": 100, "price": 3})
+    );
     assert_eq!(app.snapshot().await.len(), 10);
 }

@@ -22,10 +22,12 @@ async fn health_is_503_once_the_database_is_gone() {
         .await
         .expect("maintenance connection");
 
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE \"{name}\" WITH (FORCE)")))
-        .execute(&admin)
-        .await
-        .expect("database dropped");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE \"{name}\" WITH (FORCE)"
+    )))
+    .execute(&admin)
+    .await
+    .expect("database dropped");
 
     let (status, body) = app.get("/stock/health").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");

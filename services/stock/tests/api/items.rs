@@ -49,7 +49,13 @@ async fn subtracting_more_than_the_stock_is_refused_and_changes_nothing() {
     let (status, body) = app.post(&format!("/stock/subtract/{id}/6")).await;
 
     assert_eq!(status, StatusCode::CONFLICT);
-    assert!(body["error"].as_str().unwrap_or_default().contains("less than 6 in stock"), "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("less than 6 in stock"),
+        "{body}"
+    );
     assert_eq!(app.snapshot().await, before);
 }
 

@@ -1,0 +1,3 @@
+mod order;
+
+pub use order::{ItemId, Order, OrderId, UserId};

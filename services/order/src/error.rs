@@ -1,0 +1,57 @@
+use platform::database::DbError;
+use platform::domain::InputError;
+use platform::http::ApiError;
+use warp::http::StatusCode;
+
+use crate::domain::{ItemId, OrderId, UserId};
+use crate::peers::PeerError;
+
+/// Everything an order request can fail with. The status of each variant is
+/// decided here and nowhere else.
+#[derive(Debug, thiserror::Error)]
+pub enum OrderError {
+    /// A path segment was not a valid id or number: 400.
+    #[error(transparent)]
+    InvalidInput(#[from] InputError),
+    /// 404: the client named an order that does not exist.
+    #[error("order {0} does not exist")]
+    OrderNotFound(OrderId),
+    /// 404: the payment service does not know this user.
+    #[error("user {0} does not exist")]
+    UserNotFound(UserId),
+    /// 404: the stock service does not know this item.
+    #[error("item {0} does not exist")]
+    ItemNotFound(ItemId),
+    /// 409: a paid order cannot change any more.
+    #[error("order {0} is already paid and cannot change")]
+    AlreadyPaid(OrderId),
+    /// 422: the order's total would not fit in 64 bits.
+    #[error("adding this line would make the total cost of order {0} exceed the largest possible amount")]
+    CostOverflow(OrderId),
+    /// 503: a peer service is down or slow; worth a retry.
+    #[error(transparent)]
+    Peer(#[from] PeerError),
+    /// 503: our fault, most likely a database that is down; worth a retry.
+    #[error("the order database is unavailable, try again later")]
+    Database(#[source] DbError),
+}
+
+impl From<DbError> for OrderError {
+    fn from(error: DbError) -> Self {
+        OrderError::Database(error)
+    }
+}
+
+impl ApiError for OrderError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            OrderError::InvalidInput(_) => StatusCode::BAD_REQUEST,
+            OrderError::OrderNotFound(_) | OrderError::UserNotFound(_) | OrderError::ItemNotFound(_) => {
+                StatusCode::NOT_FOUND
+            }
+            OrderError::AlreadyPaid(_) => StatusCode::CONFLICT,
+            OrderError::CostOverflow(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            OrderError::Peer(_) | OrderError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}

@@ -1,0 +1,23 @@
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+
+use super::PeerError;
+
+/// GETs `url` from `service`: `Some(body)` on 200, `None` on 404 (the peer
+/// does not know the id), an error for anything else.
+pub(super) async fn get_json<T: DeserializeOwned>(
+    http: &reqwest::Client,
+    service: &'static str,
+    url: String,
+) -> Result<Option<T>, PeerError> {
+    let unreachable = |source| PeerError::Unreachable { service, source };
+    let response = http.get(url).send().await.map_err(unreachable)?;
+    match response.status() {
+        StatusCode::OK => response.json().await.map(Some).map_err(unreachable),
+        StatusCode::NOT_FOUND => Ok(None),
+        status => Err(PeerError::UnexpectedAnswer {
+            service,
+            status: status.as_u16(),
+        }),
+    }
+}

@@ -1,0 +1,52 @@
+use std::future::Future;
+
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+
+use crate::configuration::Settings;
+use crate::peers::Peers;
+use crate::routes::{State, routes};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// An order service whose database is ready and whose port is bound, so that
+/// callers (tests, `main`) know the port before it serves.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    port: u16,
+    state: State,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let pool = platform::database::connect_and_migrate(&settings.database, &MIGRATOR).await?;
+        let peers = Peers::new(&settings.peers)?;
+        let listener = settings.http.bind().await?;
+        let port = listener.local_addr()?.port();
+        tracing::info!(
+            port,
+            database = settings.database.database_name(),
+            "order service ready"
+        );
+        Ok(Application {
+            listener,
+            port,
+            state: State { pool, peers },
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Tests read the database directly to check that nothing else changed.
+    pub fn pool(&self) -> &PgPool {
+        &self.state.pool
+    }
+
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) {
+        let routes = platform::http::finish(routes(self.state));
+        platform::http::serve(self.listener, routes, shutdown).await;
+    }
+}

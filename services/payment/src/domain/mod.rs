@@ -1,0 +1,3 @@
+mod user;
+
+pub use user::{CreditChanged, User, UserId};

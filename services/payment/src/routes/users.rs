@@ -1,0 +1,76 @@
+use platform::domain::Amount;
+use platform::http::{respond, with_state};
+use serde::Serialize;
+use sqlx::PgPool;
+use warp::{Filter, Rejection, Reply};
+
+use crate::domain::{CreditChanged, UserId};
+use crate::error::PaymentError;
+use crate::storage;
+
+pub fn routes(pool: PgPool) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
+    let create = warp::path!("payment" / "create_user")
+        .and(warp::post())
+        .and(with_state(pool.clone()))
+        .then(create_user)
+        .map(respond);
+    let find = warp::path!("payment" / "find_user" / String)
+        .and(warp::get())
+        .and(with_state(pool.clone()))
+        .then(find_user)
+        .map(respond);
+    let add_funds = warp::path!("payment" / "add_funds" / String / String)
+        .and(warp::post())
+        .and(with_state(pool.clone()))
+        .then(add_funds)
+        .map(respond);
+    let pay = warp::path!("payment" / "pay" / String / String)
+        .and(warp::post())
+        .and(with_state(pool))
+        .then(pay)
+        .map(respond);
+    create.or(find).unify().or(add_funds).unify().or(pay).unify()
+}
+
+#[derive(Debug, Serialize)]
+struct Created {
+    user_id: UserId,
+}
+
+#[tracing::instrument(skip(pool))]
+async fn create_user(pool: PgPool) -> Result<Created, PaymentError> {
+    let user_id = UserId::from_trusted(uuid::Uuid::new_v4().to_string());
+    storage::insert_user(&pool, &user_id).await?;
+    Ok(Created { user_id })
+}
+
+#[tracing::instrument(skip(pool))]
+async fn find_user(user_id: String, pool: PgPool) -> Result<CreditChanged, PaymentError> {
+    let user_id = UserId::parse(&user_id)?;
+    match storage::find_credit(&pool, &user_id).await? {
+        Some(credit) => Ok(CreditChanged::new(user_id, credit)),
+        None => Err(PaymentError::UserNotFound(user_id)),
+    }
+}
+
+#[tracing::instrument(skip(pool))]
+async fn add_funds(user_id: String, amount: String, pool: PgPool) -> Result<CreditChanged, PaymentError> {
+    let user_id = UserId::parse(&user_id)?;
+    let amount = Amount::parse("amount", &amount)?;
+    let credit = storage::add_credit(&pool, &user_id, amount)
+        .await
+        .map_err(|e| PaymentError::from_credit_change(e, &user_id, amount))?;
+    let credit = credit.ok_or_else(|| PaymentError::UserNotFound(user_id.clone()))?;
+    Ok(CreditChanged::new(user_id, credit))
+}
+
+#[tracing::instrument(skip(pool))]
+async fn pay(user_id: String, amount: String, pool: PgPool) -> Result<CreditChanged, PaymentError> {
+    let user_id = UserId::parse(&user_id)?;
+    let amount = Amount::parse("amount", &amount)?;
+    let credit = storage::subtract_credit(&pool, &user_id, amount)
+        .await
+        .map_err(|e| PaymentError::from_credit_change(e, &user_id, amount))?;
+    let credit = credit.ok_or_else(|| PaymentError::UserNotFound(user_id.clone()))?;
+    Ok(CreditChanged::new(user_id, credit))
+}

@@ -1,0 +1,5 @@
+//! The payment database's SQL, one function per statement. Every function
+//! takes any executor, so a caller may run it inside its own transaction.
+mod users;
+
+pub use users::{add_credit, batch_init, find_credit, insert_user, subtract_credit};

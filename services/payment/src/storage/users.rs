@@ -1,0 +1,73 @@
+use platform::database::DbError;
+use platform::domain::{Amount, BatchSize};
+use sqlx::PgExecutor;
+
+use crate::domain::UserId;
+
+#[tracing::instrument(skip(executor))]
+pub async fn insert_user(executor: impl PgExecutor<'_>, id: &UserId) -> Result<(), DbError> {
+    sqlx::query("INSERT INTO users (id, credit) VALUES ($1, 0)")
+        .bind(id.as_str())
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+/// The user's credit, or `None` for an unknown user.
+#[tracing::instrument(skip(executor))]
+pub async fn find_credit(executor: impl PgExecutor<'_>, id: &UserId) -> Result<Option<i64>, DbError> {
+    let credit = sqlx::query_scalar("SELECT credit FROM users WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_optional(executor)
+        .await?;
+    Ok(credit)
+}
+
+/// The new credit, or `None` for an unknown user. Overflow past `i64::MAX` is
+/// refused by PostgreSQL as `DbError::OutOfRange`.
+#[tracing::instrument(skip(executor))]
+pub async fn add_credit(
+    executor: impl PgExecutor<'_>,
+    id: &UserId,
+    amount: Amount,
+) -> Result<Option<i64>, DbError> {
+    let credit = sqlx::query_scalar("UPDATE users SET credit = credit + $2 WHERE id = $1 RETURNING credit")
+        .bind(id.as_str())
+        .bind(amount.get())
+        .fetch_optional(executor)
+        .await?;
+    Ok(credit)
+}
+
+/// The new credit, or `None` for an unknown user. The row lock serialises
+/// concurrent payments and the `users_credit_not_negative` constraint refuses
+/// the one that would go below zero.
+#[tracing::instrument(skip(executor))]
+pub async fn subtract_credit(
+    executor: impl PgExecutor<'_>,
+    id: &UserId,
+    amount: Amount,
+) -> Result<Option<i64>, DbError> {
+    let credit = sqlx::query_scalar("UPDATE users SET credit = credit - $2 WHERE id = $1 RETURNING credit")
+        .bind(id.as_str())
+        .bind(amount.get())
+        .fetch_optional(executor)
+        .await?;
+    Ok(credit)
+}
+
+/// Creates or replaces users `"0"` … `"n-1"` in one statement: the rows are
+/// generated inside PostgreSQL, so 100 000 of them cost one round trip.
+#[tracing::instrument(skip(executor))]
+pub async fn batch_init(executor: impl PgExecutor<'_>, n: BatchSize, credit: Amount) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO users (id, credit) \
+         SELECT i::text, $2 FROM generate_series(0, $1 - 1) AS i \
+         ON CONFLICT (id) DO UPDATE SET credit = EXCLUDED.credit",
+    )
+    .bind(n.get())
+    .bind(credit.get())
+    .execute(executor)
+    .await?;
+    Ok(())
+}
