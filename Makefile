@@ -1,0 +1,41 @@
+# The webshop's commands. `make up` brings the system up on
+# http://127.0.0.1:8000; `make test` runs every check CI runs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+LOCAL := deploy/local
+
+.PHONY: help up down ps test fmt lint unit-test smoke-test infra
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+up: ## Install what is missing, build (release) and start every replica and the gateway
+	@$(LOCAL)/up.sh
+
+down: ## Stop what `make up` started
+	@$(LOCAL)/down.sh
+
+ps: ## One line per process: <name> <pid> 127.0.0.1:<port> <state>
+	@$(LOCAL)/ps.sh
+
+infra: ## Install and start PostgreSQL and RabbitMQ where they are missing or down
+	@$(LOCAL)/infra.sh
+
+test: infra fmt lint unit-test smoke-test ## Everything CI runs: formatting, lints, all tests
+
+fmt: ## Check formatting
+	cargo fmt --all --check
+
+lint: ## Clippy over every crate and target, warnings as errors
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+unit-test: infra ## Unit and integration tests against the real PostgreSQL and RabbitMQ
+	@$(LOCAL)/drop-test-databases.sh
+	@if command -v cargo-nextest >/dev/null; then \
+		cargo nextest run --workspace --locked --no-fail-fast; \
+	else \
+		cargo test --workspace --locked --no-fail-fast; \
+	fi
+
+smoke-test: infra ## The scripts and the gateway end to end, on ports of their own
+	@$(LOCAL)/smoke-test.sh

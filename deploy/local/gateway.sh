@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Starts (or stops) the nginx gateway that routes /orders/, /stock/ and
+# /payment/ to the replicas. Its configuration is rendered from the replica
+# list each time, so REPLICAS and the ports have one source: common.sh.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+NGINX_DIR="$RUN_DIR/nginx"
+NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+
+upstreams() {
+  local entry service number prefix r
+  for entry in "${SERVICES[@]}"; do
+    read -r service number prefix <<<"$entry"
+    echo "    upstream $service {"
+    for r in $(seq 1 "$REPLICAS"); do
+      # A refused connection marks a replica down for 2 s only, so a
+      # restarted replica gets traffic again quickly.
+      echo "        server 127.0.0.1:$(port_of "$r" "$number") max_fails=1 fail_timeout=2s;"
+    done
+    echo "        keepalive 64;"
+    echo "    }"
+  done
+}
+
+locations() {
+  local entry service prefix
+  for entry in "${SERVICES[@]}"; do
+    read -r service _ prefix <<<"$entry"
+    cat <<LOC
+        location /$prefix/ {
+            proxy_pass http://$service;
+        }
+LOC
+  done
+}
+
+render() {
+  cat <<CONF
+# Rendered by deploy/local/gateway.sh; edit that script, not this file.
+worker_processes auto;
+pid $NGINX_DIR/nginx.pid;
+error_log $LOG_DIR/gateway.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $NGINX_DIR/tmp/body;
+    proxy_temp_path $NGINX_DIR/tmp/proxy;
+    fastcgi_temp_path $NGINX_DIR/tmp/fastcgi;
+    uwsgi_temp_path $NGINX_DIR/tmp/uwsgi;
+    scgi_temp_path $NGINX_DIR/tmp/scgi;
+$(upstreams)
+    server {
+        listen 127.0.0.1:$GATEWAY_PORT;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host \$host;
+        proxy_connect_timeout 1s;
+        # A checkout answers only when its saga is final: wait long enough.
+        proxy_read_timeout 120s;
+        # A refused or reset connection is tried on the next replica. nginx
+        # never resends a POST that reached a replica, so nothing runs twice.
+        proxy_next_upstream error timeout;
+        proxy_next_upstream_tries 0;
+$(locations)
+        location / {
+            default_type application/json;
+            return 404 '{"error": "no such endpoint; the gateway routes /orders/, /stock/ and /payment/"}';
+        }
+    }
+}
+CONF
+}
+
+case "${1:-start}" in
+  start)
+    mkdir -p "$NGINX_DIR/tmp" "$LOG_DIR"
+    rendered="$(render)"
+    changed=true
+    [ -f "$NGINX_DIR/nginx.conf" ] && [ "$rendered" = "$(cat "$NGINX_DIR/nginx.conf")" ] && changed=false
+    [ "$changed" = true ] && printf '%s\n' "$rendered" >"$NGINX_DIR/nginx.conf"
+    if live_pid gateway >/dev/null; then
+      if [ "$changed" = true ]; then
+        log "reloading the gateway's configuration"
+        "$NGINX" -q -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -s reload 2>/dev/null
+      fi
+    else
+      log "starting gateway on 127.0.0.1:$GATEWAY_PORT"
+      "$NGINX" -q -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf"
+      ln -sf "$NGINX_DIR/nginx.pid" "$(pidfile_of gateway)"
+    fi
+    ;;
+  stop)
+    if live_pid gateway >/dev/null; then
+      "$NGINX" -q -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -s quit
+    fi
+    ;;
+  *) die "usage: gateway.sh start|stop" ;;
+esac

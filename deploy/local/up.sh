@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Brings the whole system up on http://127.0.0.1:$GATEWAY_PORT: infrastructure,
+# a build, every replica that is not running, and the gateway.
+# Idempotent: what already runs is left alone.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+"$ROOT/deploy/local/infra.sh" --gateway
+mkdir -p "$LOG_DIR"
+
+# Each service creates its own database (and runs its migrations) at start.
+log "building ($PROFILE)"
+cargo_flags=(--bins -p order -p stock -p payment)
+[ "$PROFILE" = release ] && cargo_flags+=(--release)
+(cd "$ROOT" && CARGO_TARGET_DIR="$CARGO_TARGET_DIR" cargo build --quiet "${cargo_flags[@]}")
+
+start_replica() {
+  local name=$1 service=$2 port=$3
+  if live_pid "$name" >/dev/null; then return 0; fi
+  log "starting $name on 127.0.0.1:$port"
+  # setsid: the replica outlives this script and make; its own session also
+  # keeps a Ctrl-C in the terminal from reaching it.
+  HTTP_PORT="$port" \
+    DATABASE_URL="$(database_url "$service")" \
+    STOCK_URL="http://127.0.0.1:$GATEWAY_PORT" \
+    PAYMENT_URL="http://127.0.0.1:$GATEWAY_PORT" \
+    setsid "$(binary_of "$service")" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
+  echo $! >"$(pidfile_of "$name")"
+}
+
+while read -r name service port _; do
+  start_replica "$name" "$service" "$port"
+done < <(each_replica)
+
+"$ROOT/deploy/local/gateway.sh" start
+
+wait_healthy() {
+  local name=$1 url=$2
+  for _ in $(seq 1 120); do
+    healthy "$url" && return 0
+    live_pid "$name" >/dev/null || die "$name exited; see $LOG_DIR/$name.log"
+    sleep 0.5
+  done
+  die "$name does not answer $url; see $LOG_DIR/$name.log"
+}
+
+while read -r name _ port prefix; do
+  wait_healthy "$name" "http://127.0.0.1:$port/$prefix/health"
+done < <(each_replica)
+wait_healthy gateway "http://127.0.0.1:$GATEWAY_PORT/stock/health"
+
+cat <<MSG
+The webshop is up:
+  gateway  http://127.0.0.1:$GATEWAY_PORT  (/orders/, /stock/, /payment/)
+MSG
+while read -r name _ port prefix; do
+  printf '  %-9s http://127.0.0.1:%s/%s/\n' "$name" "$port" "$prefix"
+done < <(each_replica)
+echo "logs in $LOG_DIR; 'make ps' lists the processes, 'make down' stops them"
