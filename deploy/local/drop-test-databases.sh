@@ -6,7 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
 server="postgres://$DB_USER:$DB_PASSWORD@$DB_HOST:$DB_PORT/postgres"
-stale="$(psql "$server" -qAtc "SELECT datname FROM pg_database WHERE datname ~ '^(order|stock|payment)_test_[0-9a-f]{32}$'")"
+stale="$(psql "$server" -qAtc "SELECT datname FROM pg_database WHERE datname ~ '^[a-z]+_test_[0-9a-f]{32}$'")"
 count=0
 for name in $stale; do
   psql "$server" -qc "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" >/dev/null

@@ -79,13 +79,20 @@ pub enum StartupError {
 }
 
 /// Creates the database when it is missing, opens a pool and applies the
-/// service's embedded migrations. Safe to run from several replicas at once:
-/// a concurrent `CREATE DATABASE` is recognised, and sqlx serialises
-/// migrations with an advisory lock.
+/// embedded migrations of the service and of the libraries whose tables it
+/// holds (outbox, inbox), merged by version into one history. Safe to run
+/// from several replicas at once: a concurrent `CREATE DATABASE` is
+/// recognised, and sqlx serialises migrations with an advisory lock.
 pub async fn connect_and_migrate(
     settings: &DatabaseSettings,
-    migrator: &Migrator,
+    migrators: &[&Migrator],
 ) -> Result<PgPool, StartupError> {
+    let migrator = Migrator::with_migrations(
+        migrators
+            .iter()
+            .flat_map(|m| m.migrations.iter().cloned())
+            .collect(),
+    );
     let name = settings.database_name().to_owned();
     create_database_if_missing(settings)
         .await

@@ -31,22 +31,34 @@ pub fn error_reply(status: StatusCode, message: &str) -> Response {
 }
 
 /// Turns a handler's result into an answer: 200 with the JSON body, or the
-/// error's status with its message. Server faults are logged with their whole
-/// cause chain, which the client never sees.
+/// error's status with its message.
 pub fn respond<T: Serialize, E: ApiError>(result: Result<T, E>) -> Response {
+    let (status, body) = answer(result);
+    json_response(status, &body)
+}
+
+/// The status and JSON body a handler's result stands for, for callers that
+/// store answers before sending them. Server faults are logged with their
+/// whole cause chain, which the client never sees.
+pub fn answer<T: Serialize, E: ApiError>(result: Result<T, E>) -> (StatusCode, serde_json::Value) {
     match result {
-        Ok(body) => warp::reply::json(&body).into_response(),
+        Ok(body) => (StatusCode::OK, serde_json::to_value(body).unwrap_or_default()),
         Err(error) => {
             let status = error.status_code();
             if status.is_server_error() {
                 tracing::error!(error = %error_chain(&error), "request failed");
             }
-            error_reply(status, &error.to_string())
+            (status, serde_json::json!({ "error": error.to_string() }))
         }
     }
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
+    warp::reply::with_status(warp::reply::json(body), status).into_response()
+}
+
+/// An error and its sources on one line, for logs.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -22,3 +22,4 @@ pub mod health;
 pub mod http;
 pub mod settings;
 pub mod telemetry;
+pub mod testing;

@@ -20,7 +20,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let pool = platform::database::connect_and_migrate(&settings.database, &MIGRATOR).await?;
+        let pool = platform::database::connect_and_migrate(&settings.database, &[&MIGRATOR]).await?;
         let peers = Peers::new(&settings.peers)?;
         let listener = settings.http.bind().await?;
         let port = listener.local_addr()?.port();

@@ -1,0 +1,17 @@
+//! Idempotent RabbitMQ consumers.
+//!
+//! A delivery is handled in one database transaction that first records
+//! `(consumer, message id)` in the inbox and then applies the handler's
+//! effect; a message seen before is acknowledged with no effect. The ack is
+//! sent only after the commit, and each delivery is acked or nacked exactly
+//! once. A failed delivery is republished to the queue's retry queue (it
+//! comes back after the retry delay) and, after `max_deliveries` attempts,
+//! to the parking lot with its error, while the messages behind it flow on.
+mod handler;
+mod message;
+mod run;
+mod settle;
+
+pub use handler::{Handler, HandlerError, Outcome};
+pub use message::{IncomingMessage, headers};
+pub use run::Consumer;

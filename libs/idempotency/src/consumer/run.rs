@@ -1,0 +1,170 @@
+//! The consumer's life: connect, declare, consume, and start over after any
+//! broker failure, with backoff.
+use std::future::Future;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use lapin::message::Delivery;
+use lapin::options::{BasicConsumeOptions, BasicQosOptions};
+use lapin::types::FieldTable;
+use outbox::broker::{Publisher, connect};
+use outbox::topology::Topology;
+use outbox::{Backoff, BrokerSettings};
+use sqlx::PgPool;
+use tokio::sync::mpsc;
+
+use super::message::string_header;
+use super::settle::{Verdict, settle};
+use super::{Handler, HandlerError, IncomingMessage, Outcome};
+
+/// Consumes one queue with one handler.
+#[derive(Debug)]
+pub struct Consumer<H> {
+    /// The queue's local name; also the consumer's name in the inbox.
+    queue: String,
+    pool: PgPool,
+    broker: BrokerSettings,
+    topology: Topology,
+    handler: H,
+    /// Labels the broker connections (e.g. `stock-1 consumer`).
+    connection_name: String,
+}
+
+impl<H: Handler> Consumer<H> {
+    pub fn new(
+        queue: &str,
+        pool: PgPool,
+        broker: BrokerSettings,
+        topology: Topology,
+        handler: H,
+        connection_name: &str,
+    ) -> Self {
+        Consumer {
+            queue: queue.to_owned(),
+            pool,
+            broker,
+            topology,
+            handler,
+            connection_name: connection_name.to_owned(),
+        }
+    }
+
+    /// Applies `message` once: records it in the inbox and runs the handler
+    /// in one transaction. Tests call this directly to deliver a message.
+    pub async fn process(&self, message: &IncomingMessage) -> Result<Outcome, HandlerError> {
+        let mut tx = self.pool.begin().await?;
+        if !crate::inbox::record(&mut tx, &self.queue, message.message_id).await? {
+            return Ok(Outcome::Duplicate);
+        }
+        self.handler.handle(&mut tx, message).await?;
+        tx.commit().await?;
+        Ok(Outcome::Applied)
+    }
+
+    /// Consumes until `shutdown` completes, reconnecting after failures.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let this = Arc::new(self);
+        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
+        tokio::pin!(shutdown);
+        loop {
+            let mut consuming = false;
+            tokio::select! {
+                result = this.clone().session(&mut consuming) => if let Err(error) = result {
+                    tracing::warn!(queue = %this.queue, %error, "consumer lost its broker connection");
+                },
+                () = &mut shutdown => return,
+            }
+            if consuming {
+                backoff.reset();
+            }
+            tokio::select! {
+                () = tokio::time::sleep(backoff.next_delay()) => {}
+                () = &mut shutdown => return,
+            }
+        }
+    }
+
+    /// One connection's worth of consuming. Deliveries are spread over lanes
+    /// by aggregate id: lanes work in parallel, and the messages of one
+    /// aggregate stay in order within their lane.
+    async fn session(self: Arc<Self>, consuming: &mut bool) -> Result<(), lapin::Error> {
+        let connection = connect(&self.broker, &self.connection_name).await?;
+        let channel = connection.create_channel().await?;
+        self.topology.declare(&channel, &self.broker).await?;
+        channel
+            .basic_qos(self.broker.prefetch, BasicQosOptions::default())
+            .await?;
+        let publisher = Arc::new(Publisher::connect(&self.broker, &self.connection_name).await?);
+        let queue = self.broker.name(&self.queue);
+        let mut deliveries = channel
+            .basic_consume(
+                queue.as_str().into(),
+                "".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        *consuming = true;
+        let lanes: Vec<_> = (0..self.broker.consumer_lanes.max(1))
+            .map(|_| {
+                let (sender, receiver) = mpsc::channel(usize::from(self.broker.prefetch.max(1)));
+                tokio::spawn(self.clone().lane(receiver, publisher.clone()));
+                sender
+            })
+            .collect();
+        while let Some(delivery) = deliveries.next().await {
+            let delivery = delivery?;
+            let lane = lane_of(&delivery, lanes.len());
+            if lanes[lane].send(delivery).await.is_err() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    async fn lane(self: Arc<Self>, mut deliveries: mpsc::Receiver<Delivery>, publisher: Arc<Publisher>) {
+        let queue = self.broker.name(&self.queue);
+        while let Some(delivery) = deliveries.recv().await {
+            let verdict = self.verdict(&delivery).await;
+            settle(&delivery, verdict, &publisher, &queue).await;
+        }
+    }
+
+    async fn verdict(&self, delivery: &Delivery) -> Verdict {
+        let message = match IncomingMessage::try_from(delivery) {
+            Ok(message) => message,
+            Err(error) => {
+                return Verdict::Park {
+                    attempt: 1,
+                    error: error.to_string(),
+                };
+            }
+        };
+        match self.process(&message).await {
+            Ok(_) => Verdict::Done,
+            Err(error) if message.attempt >= self.broker.max_deliveries => Verdict::Park {
+                attempt: message.attempt,
+                error: platform::http::error_chain(error.as_ref()),
+            },
+            Err(error) => {
+                tracing::warn!(queue = %self.queue, message_id = %message.message_id,
+                    attempt = message.attempt, error = %error, "message failed; retrying later");
+                Verdict::Retry {
+                    next_attempt: message.attempt + 1,
+                }
+            }
+        }
+    }
+}
+
+fn lane_of(delivery: &Delivery, lanes: usize) -> usize {
+    let aggregate = string_header(
+        delivery.properties.headers().as_ref(),
+        outbox::headers::AGGREGATE_ID,
+    );
+    let mut hasher = DefaultHasher::new();
+    aggregate.hash(&mut hasher);
+    (hasher.finish() % lanes as u64) as usize
+}

@@ -1,0 +1,78 @@
+//! Acking a delivery, or republishing it for a retry or to the parking lot.
+use lapin::message::Delivery;
+use lapin::options::{BasicAckOptions, BasicNackOptions};
+use lapin::types::{AMQPValue, FieldTable, LongString};
+use outbox::broker::{PublishError, Publisher, confirmed};
+
+use super::message::headers;
+
+/// How a delivery ends.
+pub(super) enum Verdict {
+    Done,
+    Retry { next_attempt: u32 },
+    Park { attempt: u32, error: String },
+}
+
+/// Settles `delivery` exactly once: an ack when it is done or was safely
+/// republished, a nack with requeue when republishing failed, so that the
+/// broker delivers it again. A failed ack needs nothing: the broker
+/// redelivers, and the inbox recognises the message.
+pub(super) async fn settle(delivery: &Delivery, verdict: Verdict, publisher: &Publisher, queue: &str) {
+    let republished = match verdict {
+        Verdict::Done => Ok(()),
+        Verdict::Retry { next_attempt } => {
+            let extra = [(headers::ATTEMPT, AMQPValue::LongLongInt(i64::from(next_attempt)))];
+            republish(publisher, delivery, &outbox::topology::retry_queue(queue), &extra).await
+        }
+        Verdict::Park { attempt, error } => {
+            tracing::error!(queue, attempt, %error, "message parked after its last attempt");
+            let error: String = error.chars().take(2000).collect();
+            let extra = [
+                (headers::ATTEMPT, AMQPValue::LongLongInt(i64::from(attempt))),
+                (headers::ERROR, AMQPValue::LongString(LongString::from(error))),
+            ];
+            republish(
+                publisher,
+                delivery,
+                &outbox::topology::parked_queue(queue),
+                &extra,
+            )
+            .await
+        }
+    };
+    let settled = match republished {
+        Ok(()) => delivery.acker.ack(BasicAckOptions::default()).await,
+        Err(error) => {
+            tracing::warn!(queue, %error, "could not republish a failed message; requeueing it");
+            let requeue = BasicNackOptions {
+                requeue: true,
+                ..BasicNackOptions::default()
+            };
+            delivery.acker.nack(requeue).await
+        }
+    };
+    if let Err(error) = settled {
+        tracing::debug!(queue, %error, "settling failed; the broker will redeliver");
+    }
+}
+
+/// Publishes a copy of `delivery` through the default exchange straight to
+/// `queue`, with `extra` headers set, and waits for the broker's confirm.
+async fn republish(
+    publisher: &Publisher,
+    delivery: &Delivery,
+    queue: &str,
+    extra: &[(&str, AMQPValue)],
+) -> Result<(), PublishError> {
+    let mut table = delivery
+        .properties
+        .headers()
+        .clone()
+        .unwrap_or_else(FieldTable::default);
+    for (name, value) in extra {
+        table.insert((*name).into(), value.clone());
+    }
+    let properties = delivery.properties.clone().with_headers(table);
+    let confirm = publisher.send_raw("", queue, &delivery.data, properties).await?;
+    confirmed(confirm, queue).await
+}

@@ -1,0 +1,8 @@
+//! `Idempotency-Key` on mutating HTTP endpoints.
+mod execute;
+mod key;
+mod store;
+
+pub use execute::{Operation, execute};
+pub use key::{IdempotencyKey, IdempotentRequest, request};
+pub use store::prune;

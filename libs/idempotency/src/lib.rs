@@ -1,0 +1,24 @@
+//! Every effect once, although messages and requests may arrive many times.
+//!
+//! ```text
+//! consumer/   an idempotent RabbitMQ consumer: the message id is recorded in
+//!             the inbox in the same transaction as the handler's effect; ack
+//!             after commit; failures retried with delay, then parked
+//! inbox       the (consumer, message id) records
+//! http/       the Idempotency-Key header: the answer stored with the effect,
+//!             replayed on a repeat, 422 when the key comes with another request
+//! pruner      deletes inbox rows and keys past their retention
+//! settings    retentions, from the environment
+//! bin/parking-lot   lists and replays parked messages
+//! ```
+pub mod consumer;
+pub mod http;
+pub mod inbox;
+pub mod pruner;
+pub mod settings;
+
+pub use consumer::{Consumer, Handler, HandlerError, IncomingMessage, Outcome};
+pub use settings::RetentionSettings;
+
+/// The inbox and idempotency-key tables; a service runs them beside its own.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -1,0 +1,40 @@
+//! The transactional outbox: an event is written into the service's `outbox`
+//! table in the same transaction as the state change it describes, and a
+//! relay publishes it to RabbitMQ afterwards. Either both the change and the
+//! event commit, or neither does; no event is lost between them.
+//!
+//! ```text
+//! enqueue(tx, message)        INSERT INTO outbox + NOTIFY, inside the caller's tx
+//!          │ commit
+//!          ▼
+//! Relay::run                  wakes on NOTIFY (or a slow poll), then per batch:
+//!   claim                     SELECT … FOR UPDATE SKIP LOCKED, oldest event per aggregate
+//!   publish                   persistent, mandatory, with publisher confirms
+//!   delete                    only the rows the broker confirmed, then commit
+//! ```
+//!
+//! Several relays (one per replica) share the table: a row locked by one is
+//! skipped by the others, so in normal operation nothing is published twice.
+//! A relay that dies after publishing and before its commit leaves the rows
+//! in place and they are published again: delivery is at least once, and
+//! consumers deduplicate by message id (the `idempotency` crate).
+//!
+//! Modules: `message` (what is enqueued), `store` (the SQL), `relay`,
+//! `broker` (connections and publishing), `topology` (exchanges, queues),
+//! `backoff`, `settings`.
+mod backoff;
+pub mod broker;
+mod message;
+mod relay;
+pub mod settings;
+mod store;
+pub mod topology;
+
+pub use backoff::Backoff;
+pub use message::{OutboxMessage, headers};
+pub use relay::{Claimed, Relay, RelayError};
+pub use settings::{BrokerSettings, RelaySettings};
+pub use store::{enqueue, pending_count};
+
+/// The outbox table's migrations; a service runs them beside its own.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

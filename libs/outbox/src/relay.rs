@@ -1,0 +1,205 @@
+//! The relay: from the outbox table to the broker, at least once.
+use std::future::Future;
+use std::time::Duration;
+
+use platform::database::DbError;
+use sqlx::postgres::PgListener;
+use sqlx::{PgPool, Postgres, Transaction};
+
+use crate::backoff::Backoff;
+use crate::broker::{PublishError, Publisher, confirmed};
+use crate::settings::{BrokerSettings, RelaySettings};
+use crate::store::{self, CHANNEL};
+use crate::topology::Topology;
+
+/// Why a relay step did not publish everything it claimed. Every variant is
+/// retried by [`Relay::run`] after a backoff.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error("outbox database failure")]
+    Database(#[from] DbError),
+    #[error("broker unavailable")]
+    Broker(#[from] lapin::Error),
+    #[error("{count} messages were not confirmed by the broker; they stay in the outbox")]
+    NotConfirmed {
+        count: usize,
+        #[source]
+        first: PublishError,
+    },
+}
+
+/// Publishes the outbox of one database. One per service process.
+#[derive(Debug)]
+pub struct Relay {
+    pool: PgPool,
+    broker: BrokerSettings,
+    settings: RelaySettings,
+    /// Connected lazily and dropped on any broker error, so the next step
+    /// reconnects.
+    publisher: Option<Publisher>,
+    /// Declared on every (re)connect, so no event is published to an
+    /// exchange, or for a queue, that a fresh broker does not have yet.
+    topology: Topology,
+    name: String,
+}
+
+/// Rows claimed and published but not yet deleted: the state a relay is in
+/// when it dies after publishing. Dropping it rolls back and leaves the rows
+/// to be published again; [`Claimed::commit`] deletes the confirmed ones.
+#[derive(Debug)]
+pub struct Claimed {
+    tx: Transaction<'static, Postgres>,
+    confirmed: Vec<i64>,
+    failure: Option<(usize, PublishError)>,
+}
+
+impl Claimed {
+    pub fn published(&self) -> usize {
+        self.confirmed.len()
+    }
+
+    /// Deletes the rows the broker confirmed and commits. The rows it did not
+    /// confirm stay and are reported as an error.
+    pub async fn commit(mut self) -> Result<usize, RelayError> {
+        store::delete(&mut self.tx, &self.confirmed).await?;
+        self.tx.commit().await.map_err(DbError::from)?;
+        match self.failure {
+            Some((count, first)) => Err(RelayError::NotConfirmed { count, first }),
+            None => Ok(self.confirmed.len()),
+        }
+    }
+}
+
+impl Relay {
+    /// `name` labels the broker connection (e.g. `stock-1 relay`).
+    pub fn new(
+        pool: PgPool,
+        broker: BrokerSettings,
+        settings: RelaySettings,
+        topology: Topology,
+        name: &str,
+    ) -> Self {
+        Relay {
+            pool,
+            broker,
+            settings,
+            publisher: None,
+            topology,
+            name: name.to_owned(),
+        }
+    }
+
+    /// One step: claim a batch, publish it, delete what was confirmed.
+    /// Returns how many messages were published.
+    pub async fn relay_once(&mut self) -> Result<usize, RelayError> {
+        self.claim_and_publish().await?.commit().await
+    }
+
+    /// The first half of [`Relay::relay_once`]: claim and publish, and wait
+    /// for every confirm, without deleting anything yet.
+    pub async fn claim_and_publish(&mut self) -> Result<Claimed, RelayError> {
+        let mut tx = self.pool.begin().await.map_err(DbError::from)?;
+        let rows = store::claim(&mut tx, self.settings.batch_size).await?;
+        let mut claimed = Claimed {
+            tx,
+            confirmed: Vec::with_capacity(rows.len()),
+            failure: None,
+        };
+        if rows.is_empty() {
+            return Ok(claimed);
+        }
+        let publisher = self.publisher().await?;
+        let mut pending = Vec::with_capacity(rows.len());
+        for row in &rows {
+            match publisher.send(&row.message).await {
+                Ok(confirm) => pending.push((row.position, &row.message.routing_key, confirm)),
+                Err(error) => {
+                    self.publisher = None;
+                    return Err(error.into());
+                }
+            }
+        }
+        for (position, routing_key, confirm) in pending {
+            match confirmed(confirm, routing_key).await {
+                Ok(()) => claimed.confirmed.push(position),
+                Err(error) => {
+                    let count = claimed.failure.as_ref().map_or(0, |(count, _)| *count) + 1;
+                    let first = claimed.failure.take().map_or(error, |(_, first)| first);
+                    claimed.failure = Some((count, first));
+                }
+            }
+        }
+        if matches!(claimed.failure, Some((_, PublishError::Broker(_)))) {
+            self.publisher = None;
+        }
+        Ok(claimed)
+    }
+
+    async fn publisher(&mut self) -> Result<&Publisher, lapin::Error> {
+        let connected = self
+            .publisher
+            .as_ref()
+            .is_some_and(|p| p.channel().status().connected());
+        if !connected {
+            let publisher = Publisher::connect(&self.broker, &self.name).await?;
+            self.topology.declare(publisher.channel(), &self.broker).await?;
+            self.publisher = Some(publisher);
+        }
+        Ok(self.publisher.as_ref().expect("connected just above"))
+    }
+
+    /// Relays until `shutdown` completes: after each commit notification,
+    /// after `poll_interval` at the latest, and again at once while full
+    /// batches keep coming. Failures pause with bounded, jittered backoff.
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
+        let mut listener = self.listen().await;
+        let mut backoff = Backoff::new(Duration::from_millis(50), self.settings.max_backoff);
+        tokio::pin!(shutdown);
+        loop {
+            let pause = match self.relay_once().await {
+                Ok(count) if count as i64 >= self.settings.batch_size => {
+                    backoff.reset();
+                    continue;
+                }
+                Ok(_) => {
+                    backoff.reset();
+                    None
+                }
+                Err(error) => {
+                    tracing::warn!(error = %platform::http::error_chain(&error), relay = %self.name, "outbox relay step failed");
+                    Some(backoff.next_delay())
+                }
+            };
+            tokio::select! {
+                () = self.wait(&mut listener, pause) => {}
+                () = &mut shutdown => return,
+            }
+        }
+    }
+
+    async fn listen(&self) -> Option<PgListener> {
+        let mut listener = PgListener::connect_with(&self.pool).await.ok()?;
+        listener.listen(CHANNEL).await.ok()?;
+        Some(listener)
+    }
+
+    /// Sleeps for `pause` after a failure; otherwise until a notification or
+    /// the poll interval, whichever comes first.
+    async fn wait(&self, listener: &mut Option<PgListener>, pause: Option<Duration>) {
+        if let Some(pause) = pause {
+            return tokio::time::sleep(pause).await;
+        }
+        if listener.is_none() {
+            *listener = self.listen().await;
+        }
+        let Some(active) = listener.as_mut() else {
+            return tokio::time::sleep(self.settings.poll_interval).await;
+        };
+        match tokio::time::timeout(self.settings.poll_interval, active.recv()).await {
+            // Many commits may have notified: one step handles them all.
+            Ok(Ok(_)) => while active.next_buffered().is_some() {},
+            Ok(Err(_)) => *listener = None,
+            Err(_elapsed) => {}
+        }
+    }
+}

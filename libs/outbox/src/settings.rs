@@ -1,0 +1,84 @@
+//! Broker and relay settings, from the environment with local defaults.
+use std::time::Duration;
+
+use platform::settings::{SettingError, env_or, env_string};
+
+/// How to reach RabbitMQ and how the topology is named and shaped.
+#[derive(Debug, Clone)]
+pub struct BrokerSettings {
+    /// `AMQP_URL`. The `Debug` output of this struct shows it, so deployments
+    /// put credentials in the URL only through a Secret.
+    pub url: String,
+    /// `AMQP_NAMESPACE`: prefix of every exchange and queue name. Tests use a
+    /// fresh one each, as they use a fresh database.
+    pub namespace: String,
+    /// `AMQP_PREFETCH`: unacknowledged deliveries a consumer may hold; bounds
+    /// the memory and the parallelism of one consumer.
+    pub prefetch: u16,
+    /// `AMQP_QUEUE_TYPE`: `quorum` (replicated, the default) or `classic`.
+    pub queue_type: String,
+    /// `AMQP_QUEUE_EXPIRES_MS`: unused queues vanish after this long; unset in
+    /// production, set by tests so their queues do not pile up.
+    pub queue_expires: Option<Duration>,
+    /// `AMQP_RETRY_DELAY_MS`: how long a failed message waits before it is
+    /// delivered again.
+    pub retry_delay: Duration,
+    /// `AMQP_MAX_DELIVERIES`: after this many failed deliveries a message is
+    /// parked instead of retried.
+    pub max_deliveries: u32,
+    /// `AMQP_CONSUMER_LANES`: deliveries a consumer handles in parallel;
+    /// each lane holds a database connection while it works.
+    pub consumer_lanes: usize,
+}
+
+impl BrokerSettings {
+    pub fn from_env() -> Result<Self, SettingError> {
+        let expires: u64 = env_or("AMQP_QUEUE_EXPIRES_MS", 0)?;
+        Ok(BrokerSettings {
+            url: env_string("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f"),
+            namespace: env_string("AMQP_NAMESPACE", "webshop"),
+            prefetch: env_or("AMQP_PREFETCH", 64)?,
+            queue_type: env_string("AMQP_QUEUE_TYPE", "quorum"),
+            queue_expires: (expires > 0).then(|| Duration::from_millis(expires)),
+            retry_delay: Duration::from_millis(env_or("AMQP_RETRY_DELAY_MS", 1000)?),
+            max_deliveries: env_or("AMQP_MAX_DELIVERIES", 5)?,
+            consumer_lanes: env_or("AMQP_CONSUMER_LANES", 8)?,
+        })
+    }
+
+    /// The broker-side name of an exchange or queue.
+    pub fn name(&self, local: &str) -> String {
+        format!("{}.{local}", self.namespace)
+    }
+}
+
+/// How the relay batches and how long it sleeps when nothing wakes it.
+#[derive(Debug, Clone)]
+pub struct RelaySettings {
+    /// `OUTBOX_BATCH_SIZE`: rows claimed and published per round trip.
+    pub batch_size: i64,
+    /// `OUTBOX_POLL_INTERVAL_MS`: the fallback for a missed notification.
+    pub poll_interval: Duration,
+    /// `OUTBOX_MAX_BACKOFF_MS`: the longest pause after repeated failures.
+    pub max_backoff: Duration,
+}
+
+impl RelaySettings {
+    pub fn from_env() -> Result<Self, SettingError> {
+        Ok(RelaySettings {
+            batch_size: env_or("OUTBOX_BATCH_SIZE", 200)?,
+            poll_interval: Duration::from_millis(env_or("OUTBOX_POLL_INTERVAL_MS", 1000)?),
+            max_backoff: Duration::from_millis(env_or("OUTBOX_MAX_BACKOFF_MS", 5000)?),
+        })
+    }
+}
+
+impl BrokerSettings {
+    /// The same broker with a namespace of its own whose queues expire when
+    /// unused: what each integration test gets, as it gets its own database.
+    pub fn isolated(mut self) -> Self {
+        self.namespace = format!("test-{}", uuid::Uuid::new_v4().simple());
+        self.queue_expires = Some(Duration::from_secs(120));
+        self
+    }
+}

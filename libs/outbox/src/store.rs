@@ -1,0 +1,117 @@
+//! The outbox table's SQL.
+use platform::database::DbError;
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use crate::message::OutboxMessage;
+
+/// The channel `enqueue` notifies and the relay listens on.
+pub(crate) const CHANNEL: &str = "outbox";
+
+/// Writes `message` into the outbox inside the caller's transaction: it is
+/// published if and only if that transaction commits. The notification is
+/// delivered at commit and wakes every relay at once.
+#[tracing::instrument(skip_all, fields(message_id = %message.message_id, event = %message.event_type))]
+pub async fn enqueue(executor: &mut PgConnection, message: &OutboxMessage) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO outbox (message_id, exchange, routing_key, event_type, schema_version, \
+                             aggregate_id, payload, traceparent) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(message.message_id)
+    .bind(&message.exchange)
+    .bind(&message.routing_key)
+    .bind(&message.event_type)
+    .bind(message.schema_version)
+    .bind(&message.aggregate_id)
+    .bind(&message.payload)
+    .bind(&message.traceparent)
+    .execute(&mut *executor)
+    .await?;
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(CHANNEL)
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+/// How many events wait to be published.
+pub async fn pending_count(executor: impl PgExecutor<'_>) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM outbox")
+        .fetch_one(executor)
+        .await?)
+}
+
+/// A claimed row: its position (to delete it) and the message.
+#[derive(Debug)]
+pub(crate) struct StoredMessage {
+    pub position: i64,
+    pub message: OutboxMessage,
+}
+
+type Row = (
+    i64,
+    Uuid,
+    String,
+    String,
+    String,
+    i32,
+    String,
+    serde_json::Value,
+    Option<String>,
+);
+
+/// Locks up to `limit` rows, the oldest waiting event of each aggregate, and
+/// skips rows another relay holds. Taking only heads keeps each aggregate's
+/// events in order even with several relays: the next event of an aggregate
+/// becomes a head only once the previous one is deleted and committed.
+pub(crate) async fn claim(tx: &mut PgConnection, limit: i64) -> Result<Vec<StoredMessage>, DbError> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT position, message_id, exchange, routing_key, event_type, schema_version, \
+                aggregate_id, payload, traceparent \
+         FROM outbox \
+         WHERE position IN (SELECT min(position) FROM outbox GROUP BY aggregate_id) \
+         ORDER BY position \
+         LIMIT $1 \
+         FOR UPDATE SKIP LOCKED",
+    )
+    .bind(limit)
+    .fetch_all(tx)
+    .await?;
+    Ok(rows.into_iter().map(stored_message).collect())
+}
+
+fn stored_message(row: Row) -> StoredMessage {
+    let (
+        position,
+        message_id,
+        exchange,
+        routing_key,
+        event_type,
+        schema_version,
+        aggregate_id,
+        payload,
+        traceparent,
+    ) = row;
+    StoredMessage {
+        position,
+        message: OutboxMessage {
+            message_id,
+            exchange,
+            routing_key,
+            event_type,
+            schema_version,
+            aggregate_id,
+            payload,
+            traceparent,
+        },
+    }
+}
+
+pub(crate) async fn delete(tx: &mut PgConnection, positions: &[i64]) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM outbox WHERE position = ANY($1)")
+        .bind(positions)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
