@@ -8,7 +8,7 @@
 //!          │ commit
 //!          ▼
 //! Relay::run                  wakes on NOTIFY (or a slow poll), then per batch:
-//!   claim                     SELECT … FOR UPDATE SKIP LOCKED, oldest event per aggregate
+//!   claim                     SELECT … FOR UPDATE SKIP LOCKED, whole aggregates, oldest first
 //!   publish                   persistent, mandatory, with publisher confirms
 //!   delete                    only the rows the broker confirmed, then commit
 //! ```

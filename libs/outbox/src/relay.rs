@@ -149,15 +149,17 @@ impl Relay {
     }
 
     /// Relays until `shutdown` completes: after each commit notification,
-    /// after `poll_interval` at the latest, and again at once while full
-    /// batches keep coming. Failures pause with bounded, jittered backoff.
+    /// after `poll_interval` at the latest, and again at once while steps
+    /// keep finding events. Failures pause with bounded, jittered backoff.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
         let mut listener = self.listen().await;
         let mut backoff = Backoff::new(Duration::from_millis(50), self.settings.max_backoff);
         tokio::pin!(shutdown);
         loop {
             let pause = match self.relay_once().await {
-                Ok(count) if count as i64 >= self.settings.batch_size => {
+                // More may have been committed meanwhile; only a step that
+                // finds nothing waits.
+                Ok(count) if count > 0 => {
                     backoff.reset();
                     continue;
                 }

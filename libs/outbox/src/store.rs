@@ -61,19 +61,26 @@ type Row = (
     Option<String>,
 );
 
-/// Locks up to `limit` rows, the oldest waiting event of each aggregate, and
-/// skips rows another relay holds. Taking only heads keeps each aggregate's
-/// events in order even with several relays: the next event of an aggregate
-/// becomes a head only once the previous one is deleted and committed.
+/// Locks up to `limit` rows, oldest first, of aggregates no other relay
+/// holds. The oldest waiting event of each aggregate (its head) is locked
+/// with SKIP LOCKED, and owning the head means owning the aggregate: rows
+/// behind a head are only ever claimed together with it. So each
+/// aggregate's events go out in order, from one relay, even with several.
 pub(crate) async fn claim(tx: &mut PgConnection, limit: i64) -> Result<Vec<StoredMessage>, DbError> {
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT position, message_id, exchange, routing_key, event_type, schema_version, \
+        "WITH heads AS ( \
+             SELECT aggregate_id FROM outbox \
+             WHERE position IN (SELECT min(position) FROM outbox GROUP BY aggregate_id) \
+             ORDER BY position \
+             LIMIT $1 \
+             FOR UPDATE SKIP LOCKED) \
+         SELECT position, message_id, exchange, routing_key, event_type, schema_version, \
                 aggregate_id, payload, traceparent \
          FROM outbox \
-         WHERE position IN (SELECT min(position) FROM outbox GROUP BY aggregate_id) \
+         WHERE aggregate_id IN (SELECT aggregate_id FROM heads) \
          ORDER BY position \
          LIMIT $1 \
-         FOR UPDATE SKIP LOCKED",
+         FOR UPDATE",
     )
     .bind(limit)
     .fetch_all(tx)

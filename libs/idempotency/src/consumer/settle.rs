@@ -64,11 +64,7 @@ async fn republish(
     queue: &str,
     extra: &[(&str, AMQPValue)],
 ) -> Result<(), PublishError> {
-    let mut table = delivery
-        .properties
-        .headers()
-        .clone()
-        .unwrap_or_else(FieldTable::default);
+    let mut table = delivery.properties.headers().clone().unwrap_or_default();
     for (name, value) in extra {
         table.insert((*name).into(), value.clone());
     }

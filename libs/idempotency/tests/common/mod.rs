@@ -1,0 +1,168 @@
+//! A consumer test bed: a fresh database with the outbox, the inbox and an
+//! `effects` table, a fresh broker namespace, a relay and a recording handler.
+#![allow(dead_code)] // each test binary uses a different part of it
+
+use std::time::Duration;
+
+use idempotency::{Consumer, Handler, HandlerError, IncomingMessage};
+use outbox::topology::{QueueSpec, Topology};
+use outbox::{BrokerSettings, OutboxMessage, Relay, RelaySettings};
+use sqlx::{PgConnection, PgPool};
+
+pub const QUEUE: &str = "worker";
+
+pub struct TestBed {
+    pub pool: PgPool,
+    pub broker: BrokerSettings,
+    pub topology: Topology,
+}
+
+/// Records each message it applies in `effects`, in the order applied, and
+/// fails every message whose payload says `"poison": true`.
+#[derive(Debug, Clone)]
+pub struct Recorder;
+
+impl Handler for Recorder {
+    async fn handle(&self, tx: &mut PgConnection, message: &IncomingMessage) -> Result<(), HandlerError> {
+        let body: serde_json::Value = message.json()?;
+        if body["poison"] == true {
+            return Err("poison: this message can never be applied".into());
+        }
+        sqlx::query("INSERT INTO effects (message_id, aggregate, sequence) VALUES ($1, $2, $3)")
+            .bind(message.message_id)
+            .bind(&message.aggregate_id)
+            .bind(body["sequence"].as_i64().unwrap_or(-1))
+            .execute(tx)
+            .await?;
+        Ok(())
+    }
+}
+
+pub async fn test_bed() -> TestBed {
+    let pool =
+        platform::testing::fresh_pool("idempotency", &[&outbox::MIGRATOR, &idempotency::MIGRATOR]).await;
+    // No unique constraint: a second application must be visible, not refused.
+    sqlx::query(
+        "CREATE TABLE effects (serial BIGSERIAL PRIMARY KEY, message_id UUID NOT NULL, \
+         aggregate TEXT NOT NULL, sequence BIGINT NOT NULL)",
+    )
+    .execute(&pool)
+    .await
+    .expect("effects table");
+    let mut broker = BrokerSettings::from_env().expect("broker settings").isolated();
+    broker.retry_delay = Duration::from_millis(100);
+    broker.max_deliveries = 3;
+    let topology = Topology {
+        exchanges: vec!["events".into()],
+        queues: vec![QueueSpec {
+            name: QUEUE.into(),
+            bindings: vec![("events".into(), "#".into())],
+        }],
+    };
+    TestBed {
+        pool,
+        broker,
+        topology,
+    }
+}
+
+pub fn event(aggregate: &str, sequence: i64) -> OutboxMessage {
+    let payload = serde_json::json!({ "sequence": sequence });
+    OutboxMessage::new("events", "test.happened", "TestHappened", 1, aggregate, &payload)
+        .expect("serialisable")
+}
+
+pub fn poison(aggregate: &str) -> OutboxMessage {
+    let payload = serde_json::json!({ "poison": true });
+    OutboxMessage::new("events", "test.happened", "TestHappened", 1, aggregate, &payload)
+        .expect("serialisable")
+}
+
+impl TestBed {
+    pub fn consumer(&self) -> Consumer<Recorder> {
+        Consumer::new(
+            QUEUE,
+            self.pool.clone(),
+            self.broker.clone(),
+            self.topology.clone(),
+            Recorder,
+            "test consumer",
+        )
+    }
+
+    pub fn relay(&self) -> Relay {
+        let settings = RelaySettings::from_env().expect("relay settings");
+        Relay::new(
+            self.pool.clone(),
+            self.broker.clone(),
+            settings,
+            self.topology.clone(),
+            "test relay",
+        )
+    }
+
+    pub async fn enqueue(&self, message: &OutboxMessage) {
+        let mut tx = self.pool.begin().await.expect("tx");
+        outbox::enqueue(&mut tx, message).await.expect("enqueued");
+        tx.commit().await.expect("committed");
+    }
+
+    pub async fn effects(&self) -> i64 {
+        self.scalar("SELECT count(*) FROM effects").await
+    }
+
+    pub async fn scalar(&self, sql: &'static str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.pool)
+            .await
+            .expect("a count")
+    }
+
+    /// A relay running in the background until the result is dropped.
+    pub fn run_relay(&self) -> Stop {
+        let relay = self.relay();
+        Stop::spawn(|stop| relay.run(stop))
+    }
+
+    /// The consumer running in the background until the result is dropped.
+    pub fn run_consumer(&self) -> Stop {
+        let consumer = self.consumer();
+        Stop::spawn(|stop| consumer.run(stop))
+    }
+}
+
+/// Stops a background relay or consumer when dropped.
+pub struct Stop {
+    _sender: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Stop {
+    fn spawn<F>(
+        run: impl FnOnce(std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>) -> F,
+    ) -> Stop
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let (sender, receiver) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(run(Box::pin(async move {
+            let _ = receiver.await;
+        })));
+        Stop { _sender: sender }
+    }
+}
+
+/// Polls `condition` until it holds, for at most `seconds`.
+pub async fn wait_until<F, Fut>(seconds: u64, condition: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
+    while tokio::time::Instant::now() < deadline {
+        if condition().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("condition not reached within {seconds} s");
+}

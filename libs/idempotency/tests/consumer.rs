@@ -1,0 +1,131 @@
+//! The idempotent consumer against the real PostgreSQL and RabbitMQ.
+mod common;
+
+use std::sync::Arc;
+
+use common::{QUEUE, event, poison, test_bed, wait_until};
+use futures::future::join_all;
+use idempotency::{IncomingMessage, Outcome};
+use lapin::options::BasicGetOptions;
+use lapin::types::AMQPValue;
+
+#[tokio::test]
+async fn the_same_message_delivered_a_hundred_times_at_once_has_one_effect() {
+    let bed = test_bed().await;
+    let consumer = Arc::new(bed.consumer());
+    let message = IncomingMessage {
+        message_id: uuid::Uuid::new_v4(),
+        event_type: "TestHappened".into(),
+        schema_version: 1,
+        aggregate_id: "a".into(),
+        traceparent: None,
+        attempt: 1,
+        body: br#"{"sequence": 1}"#.to_vec(),
+    };
+
+    let outcomes = join_all((0..100).map(|_| {
+        let (consumer, message) = (consumer.clone(), message.clone());
+        tokio::spawn(async move { consumer.process(&message).await.expect("processed") })
+    }))
+    .await;
+
+    let applied = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(Outcome::Applied)))
+        .count();
+    let duplicates = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(Outcome::Duplicate)))
+        .count();
+    assert_eq!((applied, duplicates), (1, 99));
+    assert_eq!(bed.effects().await, 1);
+}
+
+#[tokio::test]
+async fn a_message_republished_by_a_relay_that_died_is_applied_once() {
+    let bed = test_bed().await;
+    let message = event("a", 1);
+    bed.enqueue(&message).await;
+    let mut relay = bed.relay();
+    drop(relay.claim_and_publish().await.expect("published"));
+    assert_eq!(relay.relay_once().await.expect("published again"), 1);
+    // Behind both copies, in the same aggregate, so it is handled after them.
+    bed.enqueue(&event("a", 2)).await;
+    relay.relay_once().await.expect("published");
+
+    let _consumer = bed.run_consumer();
+
+    wait_until(10, || async { bed.effects().await == 2 }).await;
+    let copies_applied = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM effects WHERE message_id = $1")
+        .bind(message.message_id)
+        .fetch_one(&bed.pool)
+        .await
+        .expect("count");
+    assert_eq!(copies_applied, 1);
+}
+
+#[tokio::test]
+async fn each_aggregates_events_are_consumed_in_commit_order() {
+    let bed = test_bed().await;
+    for sequence in 0..40 {
+        for aggregate in ["a", "b", "c", "d", "e"] {
+            bed.enqueue(&event(aggregate, sequence)).await;
+        }
+    }
+
+    let (_relay, _consumer) = (bed.run_relay(), bed.run_consumer());
+
+    wait_until(20, || async { bed.effects().await == 200 }).await;
+    let out_of_order = bed
+        .scalar(
+            "SELECT count(*) FROM (SELECT sequence - lag(sequence) OVER (PARTITION BY aggregate ORDER BY serial) \
+             AS step FROM effects) steps WHERE step <> 1",
+        )
+        .await;
+    assert_eq!(out_of_order, 0);
+}
+
+#[tokio::test]
+async fn a_poison_message_is_parked_after_its_retries_and_blocks_nothing() {
+    let bed = test_bed().await;
+    bed.enqueue(&poison("p")).await;
+    for sequence in 0..10 {
+        bed.enqueue(&event(&format!("good-{sequence}"), sequence)).await;
+    }
+
+    let (_relay, _consumer) = (bed.run_relay(), bed.run_consumer());
+
+    wait_until(10, || async { bed.effects().await == 10 }).await;
+    let connection = outbox::broker::connect(&bed.broker, "parking probe")
+        .await
+        .expect("broker");
+    let channel = connection.create_channel().await.expect("channel");
+    let parked = bed.broker.name(&outbox::topology::parked_queue(QUEUE));
+    let mut message = None;
+    for _ in 0..500 {
+        let options = BasicGetOptions { no_ack: true };
+        message = channel
+            .basic_get(parked.as_str().into(), options)
+            .await
+            .expect("basic.get");
+        if message.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let message = message.expect("the poison message is parked within ten seconds");
+    let headers = message.delivery.properties.headers().clone().expect("headers");
+    let attempt = headers
+        .inner()
+        .get(idempotency::consumer::headers::ATTEMPT)
+        .cloned();
+    assert_eq!(attempt, Some(AMQPValue::LongLongInt(3)));
+    let Some(AMQPValue::LongString(error)) = headers.inner().get(idempotency::consumer::headers::ERROR)
+    else {
+        panic!("the parked message carries its error");
+    };
+    assert!(String::from_utf8_lossy(error.as_bytes()).starts_with("poison"));
+    assert_eq!(bed.effects().await, 10);
+    let inbox_rows = bed.scalar("SELECT count(*) FROM inbox").await;
+    assert_eq!(inbox_rows, 10, "the poison message left no inbox record");
+}
