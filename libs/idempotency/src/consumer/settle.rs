@@ -1,7 +1,7 @@
 //! Acking a delivery, or republishing it for a retry or to the parking lot.
 use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicNackOptions};
-use lapin::types::{AMQPValue, FieldTable, LongString};
+use lapin::types::{AMQPValue, LongString};
 use outbox::broker::{PublishError, Publisher, confirmed};
 
 use super::message::headers;
