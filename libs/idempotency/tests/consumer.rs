@@ -47,7 +47,8 @@ async fn a_message_republished_by_a_relay_that_died_is_applied_once() {
     let message = event("a", 1);
     bed.enqueue(&message).await;
     let mut relay = bed.relay();
-    drop(relay.claim_and_publish().await.expect("published"));
+    let claimed = relay.claim_and_publish().await.expect("published");
+    claimed.abandon().await.expect("rolled back");
     assert_eq!(relay.relay_once().await.expect("published again"), 1);
     // Behind both copies, in the same aggregate, so it is handled after them.
     bed.enqueue(&event("a", 2)).await;

@@ -44,8 +44,9 @@ pub struct Relay {
 }
 
 /// Rows claimed and published but not yet deleted: the state a relay is in
-/// when it dies after publishing. Dropping it rolls back and leaves the rows
-/// to be published again; [`Claimed::commit`] deletes the confirmed ones.
+/// when it dies after publishing. [`Claimed::abandon`] (or a drop) rolls
+/// back and leaves the rows to be published again; [`Claimed::commit`]
+/// deletes the confirmed ones.
 #[derive(Debug)]
 pub struct Claimed {
     tx: Transaction<'static, Postgres>,
@@ -56,6 +57,15 @@ pub struct Claimed {
 impl Claimed {
     pub fn published(&self) -> usize {
         self.confirmed.len()
+    }
+
+    /// Gives the rows back unpublished-as-far-as-the-table-knows, as a relay
+    /// that dies here would (its connection's end rolls back). Dropping a
+    /// `Claimed` does the same, but only once the pool gets the connection
+    /// back; this waits for it.
+    pub async fn abandon(self) -> Result<(), RelayError> {
+        self.tx.rollback().await.map_err(DbError::from)?;
+        Ok(())
     }
 
     /// Deletes the rows the broker confirmed and commits. The rows it did not

@@ -155,7 +155,7 @@ async fn a_relay_that_dies_after_publishing_leaves_the_row_to_be_published_again
 
     let claimed = relay.claim_and_publish().await.expect("published");
     assert_eq!(claimed.published(), 1);
-    drop(claimed);
+    claimed.abandon().await.expect("rolled back");
 
     assert_eq!(relay.relay_once().await.expect("relayed"), 1);
     let ids: Vec<String> = bed.drain().await.into_iter().map(|(id, _)| id).collect();

@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+use idempotency::RetentionSettings;
 use platform::database::DatabaseSettings;
 use platform::http::HttpSettings;
 use platform::settings::{SettingError, env_or, env_string};
@@ -16,6 +17,7 @@ const DEFAULT_PEER_URL: &str = "http://127.0.0.1:8000";
 pub struct Settings {
     pub http: HttpSettings,
     pub database: DatabaseSettings,
+    pub retention: RetentionSettings,
     pub peers: PeerSettings,
 }
 
@@ -36,6 +38,7 @@ impl Settings {
         Ok(Settings {
             http: HttpSettings::from_env(DEFAULT_PORT)?,
             database: DatabaseSettings::from_env("order_db")?,
+            retention: RetentionSettings::from_env()?,
             peers: PeerSettings {
                 stock_url: env_string("STOCK_URL", DEFAULT_PEER_URL),
                 payment_url: env_string("PAYMENT_URL", DEFAULT_PEER_URL),

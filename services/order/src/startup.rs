@@ -1,5 +1,7 @@
 use std::future::Future;
 
+use futures::FutureExt;
+use idempotency::RetentionSettings;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
@@ -16,11 +18,14 @@ pub struct Application {
     listener: TcpListener,
     port: u16,
     state: State,
+    retention: RetentionSettings,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let pool = platform::database::connect_and_migrate(&settings.database, &[&MIGRATOR]).await?;
+        let pool =
+            platform::database::connect_and_migrate(&settings.database, &[&MIGRATOR, &idempotency::MIGRATOR])
+                .await?;
         let peers = Peers::new(&settings.peers)?;
         let listener = settings.http.bind().await?;
         let port = listener.local_addr()?.port();
@@ -33,6 +38,7 @@ impl Application {
             listener,
             port,
             state: State { pool, peers },
+            retention: settings.retention,
         })
     }
 
@@ -45,8 +51,11 @@ impl Application {
         &self.state.pool
     }
 
+    /// Serves HTTP and prunes expired idempotency keys until `shutdown`.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) {
+        let shutdown = shutdown.shared();
+        let pruner = idempotency::pruner::run(self.state.pool.clone(), self.retention, shutdown.clone());
         let routes = platform::http::finish(routes(self.state));
-        platform::http::serve(self.listener, routes, shutdown).await;
+        tokio::join!(platform::http::serve(self.listener, routes, shutdown), pruner);
     }
 }

@@ -1,5 +1,7 @@
 use std::future::Future;
 
+use futures::FutureExt;
+use idempotency::RetentionSettings;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
@@ -15,11 +17,14 @@ pub struct Application {
     listener: TcpListener,
     port: u16,
     pool: PgPool,
+    retention: RetentionSettings,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let pool = platform::database::connect_and_migrate(&settings.database, &[&MIGRATOR]).await?;
+        let pool =
+            platform::database::connect_and_migrate(&settings.database, &[&MIGRATOR, &idempotency::MIGRATOR])
+                .await?;
         let listener = settings.http.bind().await?;
         let port = listener.local_addr()?.port();
         tracing::info!(
@@ -27,7 +32,12 @@ impl Application {
             database = settings.database.database_name(),
             "payment service ready"
         );
-        Ok(Application { listener, port, pool })
+        Ok(Application {
+            listener,
+            port,
+            pool,
+            retention: settings.retention,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -39,8 +49,11 @@ impl Application {
         &self.pool
     }
 
+    /// Serves HTTP and prunes expired idempotency keys until `shutdown`.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) {
+        let shutdown = shutdown.shared();
+        let pruner = idempotency::pruner::run(self.pool.clone(), self.retention, shutdown.clone());
         let routes = platform::http::finish(routes(self.pool));
-        platform::http::serve(self.listener, routes, shutdown).await;
+        tokio::join!(platform::http::serve(self.listener, routes, shutdown), pruner);
     }
 }

@@ -1,3 +1,4 @@
+use idempotency::RetentionSettings;
 use platform::database::DatabaseSettings;
 use platform::http::HttpSettings;
 use platform::settings::SettingError;
@@ -10,6 +11,7 @@ pub const DEFAULT_PORT: u16 = 8201;
 pub struct Settings {
     pub http: HttpSettings,
     pub database: DatabaseSettings,
+    pub retention: RetentionSettings,
 }
 
 impl Settings {
@@ -17,6 +19,7 @@ impl Settings {
         Ok(Settings {
             http: HttpSettings::from_env(DEFAULT_PORT)?,
             database: DatabaseSettings::from_env("stock_db")?,
+            retention: RetentionSettings::from_env()?,
         })
     }
 }

@@ -55,15 +55,16 @@ where
     }
 }
 
-async fn execute_once<T, E>(
+async fn execute_once<T, E, F>(
     pool: &PgPool,
     key: &IdempotencyKey,
     fingerprint: &str,
-    operation: impl Operation<T, E>,
+    operation: F,
 ) -> Result<Response, DbError>
 where
     T: Serialize,
     E: ApiError,
+    F: for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<T, E>> + Send,
 {
     let mut tx = pool.begin().await?;
     if !store::claim(&mut tx, key.as_str(), fingerprint).await? {

@@ -3,6 +3,6 @@ mod execute;
 mod key;
 mod store;
 
-pub use execute::{Operation, execute};
+pub use execute::execute;
 pub use key::{IdempotencyKey, IdempotentRequest, request};
 pub use store::prune;

@@ -1,7 +1,8 @@
+use idempotency::http::{execute, request};
 use platform::domain::{Amount, BatchSize, InputError};
-use platform::http::{respond, with_state};
+use platform::http::with_state;
 use serde::Serialize;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use warp::{Filter, Rejection, Reply};
 
 use crate::error::OrderError;
@@ -10,9 +11,14 @@ use crate::storage;
 pub fn route(pool: PgPool) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     warp::path!("orders" / "batch_init" / String / String / String / String)
         .and(warp::post())
+        .and(request())
         .and(with_state(pool))
-        .then(batch_init)
-        .map(respond)
+        .then(|n, n_items, n_users, price, request, pool: PgPool| async move {
+            execute(&pool, request, move |conn| {
+                Box::pin(batch_init(conn, n, n_items, n_users, price))
+            })
+            .await
+        })
 }
 
 #[derive(Debug, Serialize)]
@@ -20,13 +26,13 @@ struct Initialised {
     msg: String,
 }
 
-#[tracing::instrument(skip(pool))]
+#[tracing::instrument(skip(conn))]
 async fn batch_init(
+    conn: &mut PgConnection,
     n: String,
     n_items: String,
     n_users: String,
     item_price: String,
-    pool: PgPool,
 ) -> Result<Initialised, OrderError> {
     let n = BatchSize::parse("n", &n, 0)?;
     let n_items = BatchSize::parse("n_items", &n_items, 1)?;
@@ -39,7 +45,7 @@ async fn batch_init(
         min: 0,
         max: i64::MAX / 2,
     })?;
-    storage::batch_init(&pool, n, n_items, n_users, total_cost).await?;
+    storage::batch_init(conn, n, n_items, n_users, total_cost).await?;
     Ok(Initialised {
         msg: format!(
             "orders 0..{} set to two items of 0..{} for users of 0..{}, total cost {total_cost}",

@@ -93,3 +93,27 @@ async fn an_unknown_order_is_not_found() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"], "order ghost does not exist");
 }
+
+#[tokio::test]
+async fn add_item_repeated_with_its_idempotency_key_adds_one_line() {
+    let app = spawn_app().await;
+    let order = app.order_for(&app.user().await).await;
+    let item = app.item(4).await;
+    let add = || {
+        app.client
+            .post(format!("{}/orders/addItem/{order}/{item}/2", app.address))
+            .header("Idempotency-Key", "add-once")
+            .send()
+    };
+
+    let first = add().await.expect("sent");
+    let second = add().await.expect("sent");
+
+    assert_eq!(
+        (first.status(), second.status()),
+        (StatusCode::OK, StatusCode::OK)
+    );
+    let (_, body) = app.get(&format!("/orders/find/{order}")).await;
+    assert_eq!(body["items"], json!([[item, 2]]));
+    assert_eq!(body["total_cost"], 8);
+}

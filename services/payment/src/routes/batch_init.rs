@@ -1,7 +1,8 @@
+use idempotency::http::{execute, request};
 use platform::domain::{Amount, BatchSize};
-use platform::http::{respond, with_state};
+use platform::http::with_state;
 use serde::Serialize;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use warp::{Filter, Rejection, Reply};
 
 use crate::error::PaymentError;
@@ -10,9 +11,11 @@ use crate::storage;
 pub fn route(pool: PgPool) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     warp::path!("payment" / "batch_init" / String / String)
         .and(warp::post())
+        .and(request())
         .and(with_state(pool))
-        .then(batch_init)
-        .map(respond)
+        .then(|n, money, request, pool: PgPool| async move {
+            execute(&pool, request, move |conn| Box::pin(batch_init(conn, n, money))).await
+        })
 }
 
 #[derive(Debug, Serialize)]
@@ -20,11 +23,15 @@ struct Initialised {
     msg: String,
 }
 
-#[tracing::instrument(skip(pool))]
-async fn batch_init(n: String, starting_money: String, pool: PgPool) -> Result<Initialised, PaymentError> {
+#[tracing::instrument(skip(conn))]
+async fn batch_init(
+    conn: &mut PgConnection,
+    n: String,
+    starting_money: String,
+) -> Result<Initialised, PaymentError> {
     let n = BatchSize::parse("n", &n, 0)?;
     let credit = Amount::parse("starting_money", &starting_money)?;
-    storage::batch_init(&pool, n, credit).await?;
+    storage::batch_init(conn, n, credit).await?;
     Ok(Initialised {
         msg: format!("users 0..{} set to credit {credit}", n.get()),
     })

@@ -1,7 +1,8 @@
+use idempotency::http::{execute, request};
 use platform::domain::Amount;
 use platform::http::{respond, with_state};
 use serde::Serialize;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use warp::{Filter, Rejection, Reply};
 
 use crate::domain::{CreditChanged, UserId};
@@ -11,9 +12,11 @@ use crate::storage;
 pub fn routes(pool: PgPool) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     let create = warp::path!("payment" / "create_user")
         .and(warp::post())
+        .and(request())
         .and(with_state(pool.clone()))
-        .then(create_user)
-        .map(respond);
+        .then(|request, pool: PgPool| async move {
+            execute(&pool, request, move |conn| Box::pin(create_user(conn))).await
+        });
     let find = warp::path!("payment" / "find_user" / String)
         .and(warp::get())
         .and(with_state(pool.clone()))
@@ -21,14 +24,21 @@ pub fn routes(pool: PgPool) -> impl Filter<Extract = (impl Reply,), Error = Reje
         .map(respond);
     let add_funds = warp::path!("payment" / "add_funds" / String / String)
         .and(warp::post())
+        .and(request())
         .and(with_state(pool.clone()))
-        .then(add_funds)
-        .map(respond);
+        .then(|user, amount, request, pool: PgPool| async move {
+            execute(&pool, request, move |conn| {
+                Box::pin(add_funds(conn, user, amount))
+            })
+            .await
+        });
     let pay = warp::path!("payment" / "pay" / String / String)
         .and(warp::post())
+        .and(request())
         .and(with_state(pool))
-        .then(pay)
-        .map(respond);
+        .then(|user, amount, request, pool: PgPool| async move {
+            execute(&pool, request, move |conn| Box::pin(pay(conn, user, amount))).await
+        });
     create.or(find).unify().or(add_funds).unify().or(pay).unify()
 }
 
@@ -37,10 +47,10 @@ struct Created {
     user_id: UserId,
 }
 
-#[tracing::instrument(skip(pool))]
-async fn create_user(pool: PgPool) -> Result<Created, PaymentError> {
+#[tracing::instrument(skip(conn))]
+async fn create_user(conn: &mut PgConnection) -> Result<Created, PaymentError> {
     let user_id = UserId::from_trusted(uuid::Uuid::new_v4().to_string());
-    storage::insert_user(&pool, &user_id).await?;
+    storage::insert_user(conn, &user_id).await?;
     Ok(Created { user_id })
 }
 
@@ -53,22 +63,30 @@ async fn find_user(user_id: String, pool: PgPool) -> Result<CreditChanged, Payme
     }
 }
 
-#[tracing::instrument(skip(pool))]
-async fn add_funds(user_id: String, amount: String, pool: PgPool) -> Result<CreditChanged, PaymentError> {
+#[tracing::instrument(skip(conn))]
+async fn add_funds(
+    conn: &mut PgConnection,
+    user_id: String,
+    amount: String,
+) -> Result<CreditChanged, PaymentError> {
     let user_id = UserId::parse(&user_id)?;
     let amount = Amount::parse("amount", &amount)?;
-    let credit = storage::add_credit(&pool, &user_id, amount)
+    let credit = storage::add_credit(conn, &user_id, amount)
         .await
         .map_err(|e| PaymentError::from_credit_change(e, &user_id, amount))?;
     let credit = credit.ok_or_else(|| PaymentError::UserNotFound(user_id.clone()))?;
     Ok(CreditChanged::new(user_id, credit))
 }
 
-#[tracing::instrument(skip(pool))]
-async fn pay(user_id: String, amount: String, pool: PgPool) -> Result<CreditChanged, PaymentError> {
+#[tracing::instrument(skip(conn))]
+async fn pay(
+    conn: &mut PgConnection,
+    user_id: String,
+    amount: String,
+) -> Result<CreditChanged, PaymentError> {
     let user_id = UserId::parse(&user_id)?;
     let amount = Amount::parse("amount", &amount)?;
-    let credit = storage::subtract_credit(&pool, &user_id, amount)
+    let credit = storage::subtract_credit(conn, &user_id, amount)
         .await
         .map_err(|e| PaymentError::from_credit_change(e, &user_id, amount))?;
     let credit = credit.ok_or_else(|| PaymentError::UserNotFound(user_id.clone()))?;

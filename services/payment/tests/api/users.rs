@@ -85,3 +85,25 @@ async fn unknown_paths_and_wrong_methods_answer_json_errors() {
     let (status, _) = app.get("/payment/create_user").await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
 }
+
+#[tokio::test]
+async fn a_payment_repeated_with_its_idempotency_key_charges_once() {
+    let app = spawn_app().await;
+    let id = app.user_with(10).await;
+    let pay = || {
+        app.client
+            .post(format!("{}/payment/pay/{id}/4", app.address))
+            .header("Idempotency-Key", "pay-once")
+            .send()
+    };
+
+    let first = pay().await.expect("sent");
+    let second = pay().await.expect("sent");
+
+    assert_eq!(
+        (first.status(), second.status()),
+        (StatusCode::OK, StatusCode::OK)
+    );
+    assert!(second.headers().contains_key("idempotent-replayed"));
+    assert_eq!(app.get(&format!("/payment/find_user/{id}")).await.1["credit"], 6);
+}

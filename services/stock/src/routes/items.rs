@@ -1,7 +1,8 @@
+use idempotency::http::{execute, request};
 use platform::domain::Amount;
 use platform::http::{respond, with_state};
 use serde::Serialize;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use warp::{Filter, Rejection, Reply};
 
 use crate::domain::{ItemId, StockChanged, StockLevel};
@@ -11,9 +12,11 @@ use crate::storage;
 pub fn routes(pool: PgPool) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     let create = warp::path!("stock" / "item" / "create" / String)
         .and(warp::post())
+        .and(request())
         .and(with_state(pool.clone()))
-        .then(create)
-        .map(respond);
+        .then(|price, request, pool: PgPool| async move {
+            execute(&pool, request, move |conn| Box::pin(create(conn, price))).await
+        });
     let find = warp::path!("stock" / "find" / String)
         .and(warp::get())
         .and(with_state(pool.clone()))
@@ -21,14 +24,18 @@ pub fn routes(pool: PgPool) -> impl Filter<Extract = (impl Reply,), Error = Reje
         .map(respond);
     let add = warp::path!("stock" / "add" / String / String)
         .and(warp::post())
+        .and(request())
         .and(with_state(pool.clone()))
-        .then(add)
-        .map(respond);
+        .then(|item, amount, request, pool: PgPool| async move {
+            execute(&pool, request, move |conn| Box::pin(add(conn, item, amount))).await
+        });
     let subtract = warp::path!("stock" / "subtract" / String / String)
         .and(warp::post())
+        .and(request())
         .and(with_state(pool))
-        .then(subtract)
-        .map(respond);
+        .then(|item, amount, request, pool: PgPool| async move {
+            execute(&pool, request, move |conn| Box::pin(subtract(conn, item, amount))).await
+        });
     create.or(find).unify().or(add).unify().or(subtract).unify()
 }
 
@@ -37,11 +44,11 @@ struct Created {
     item_id: ItemId,
 }
 
-#[tracing::instrument(skip(pool))]
-async fn create(price: String, pool: PgPool) -> Result<Created, StockError> {
+#[tracing::instrument(skip(conn))]
+async fn create(conn: &mut PgConnection, price: String) -> Result<Created, StockError> {
     let price = Amount::parse("price", &price)?;
     let item_id = ItemId::from_trusted(uuid::Uuid::new_v4().to_string());
-    storage::insert_item(&pool, &item_id, price).await?;
+    storage::insert_item(conn, &item_id, price).await?;
     Ok(Created { item_id })
 }
 
@@ -53,22 +60,26 @@ async fn find(item_id: String, pool: PgPool) -> Result<StockLevel, StockError> {
         .ok_or(StockError::ItemNotFound(item_id))
 }
 
-#[tracing::instrument(skip(pool))]
-async fn add(item_id: String, amount: String, pool: PgPool) -> Result<StockChanged, StockError> {
+#[tracing::instrument(skip(conn))]
+async fn add(conn: &mut PgConnection, item_id: String, amount: String) -> Result<StockChanged, StockError> {
     let item_id = ItemId::parse(&item_id)?;
     let amount = Amount::parse("amount", &amount)?;
-    let stock = storage::add_stock(&pool, &item_id, amount)
+    let stock = storage::add_stock(conn, &item_id, amount)
         .await
         .map_err(|e| StockError::from_stock_change(e, &item_id, amount))?;
     let stock = stock.ok_or_else(|| StockError::ItemNotFound(item_id.clone()))?;
     Ok(StockChanged::new(item_id, stock))
 }
 
-#[tracing::instrument(skip(pool))]
-async fn subtract(item_id: String, amount: String, pool: PgPool) -> Result<StockChanged, StockError> {
+#[tracing::instrument(skip(conn))]
+async fn subtract(
+    conn: &mut PgConnection,
+    item_id: String,
+    amount: String,
+) -> Result<StockChanged, StockError> {
     let item_id = ItemId::parse(&item_id)?;
     let amount = Amount::parse("amount", &amount)?;
-    let stock = storage::subtract_stock(&pool, &item_id, amount)
+    let stock = storage::subtract_stock(conn, &item_id, amount)
         .await
         .map_err(|e| StockError::from_stock_change(e, &item_id, amount))?;
     let stock = stock.ok_or_else(|| StockError::ItemNotFound(item_id.clone()))?;

@@ -40,6 +40,21 @@ impl TestApp {
         decode(response).await
     }
 
+    /// POSTs with an `Idempotency-Key`; also says whether the answer was
+    /// replayed from an earlier request.
+    pub async fn post_with_key(&self, path: &str, key: &str) -> (StatusCode, Value, bool) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .header("Idempotency-Key", key)
+            .send()
+            .await
+            .expect("request sent");
+        let replayed = response.headers().contains_key("idempotent-replayed");
+        let (status, body) = decode(response).await;
+        (status, body, replayed)
+    }
+
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         let response = self
             .client

@@ -4,5 +4,6 @@ mod batch_init;
 mod concurrency;
 mod health;
 mod helpers;
+mod idempotency_key;
 mod items;
 mod malformed;

@@ -1,0 +1,100 @@
+use futures::future::join_all;
+use reqwest::StatusCode;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn a_repeated_request_gets_the_first_answer_and_changes_nothing_more() {
+    let app = spawn_app().await;
+    let id = app.item_with(1, 10).await;
+    let path = format!("/stock/subtract/{id}/3");
+
+    let first = app.post_with_key(&path, "key-1").await;
+    let second = app.post_with_key(&path, "key-1").await;
+
+    assert_eq!((first.0, first.2), (StatusCode::OK, false));
+    assert_eq!((second.0, &second.1, second.2), (StatusCode::OK, &first.1, true));
+    assert_eq!(app.get(&format!("/stock/find/{id}")).await.1["stock"], 7);
+}
+
+#[tokio::test]
+async fn concurrent_repeats_have_one_effect_and_one_answer() {
+    let app = spawn_app().await;
+    let id = app.item_with(1, 10).await;
+    let path = format!("/stock/subtract/{id}/1");
+
+    let answers = join_all((0..20).map(|_| app.post_with_key(&path, "same-key"))).await;
+
+    assert!(
+        answers
+            .iter()
+            .all(|(status, body, _)| *status == StatusCode::OK && *body == answers[0].1)
+    );
+    assert_eq!(answers.iter().filter(|(_, _, replayed)| !replayed).count(), 1);
+    assert_eq!(app.get(&format!("/stock/find/{id}")).await.1["stock"], 9);
+}
+
+#[tokio::test]
+async fn a_key_reused_for_another_request_is_refused() {
+    let app = spawn_app().await;
+    let id = app.item_with(1, 10).await;
+    app.post_with_key(&format!("/stock/subtract/{id}/1"), "k").await;
+    let before = app.snapshot().await;
+
+    let (status, body, _) = app.post_with_key(&format!("/stock/subtract/{id}/2"), "k").await;
+
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("another request")
+    );
+    assert_eq!(app.snapshot().await, before);
+}
+
+#[tokio::test]
+async fn a_refusal_is_final_for_its_key() {
+    let app = spawn_app().await;
+    let id = app.item_with(1, 1).await;
+    let path = format!("/stock/subtract/{id}/5");
+    let (status, refusal, _) = app.post_with_key(&path, "k").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    app.post(&format!("/stock/add/{id}/10")).await;
+
+    let (status, body, replayed) = app.post_with_key(&path, "k").await;
+
+    assert_eq!((status, body, replayed), (StatusCode::CONFLICT, refusal, true));
+    assert_eq!(app.get(&format!("/stock/find/{id}")).await.1["stock"], 11);
+}
+
+#[tokio::test]
+async fn a_repeated_create_creates_one_item() {
+    let app = spawn_app().await;
+
+    let first = app.post_with_key("/stock/item/create/5", "create-1").await;
+    let second = app.post_with_key("/stock/item/create/5", "create-1").await;
+
+    assert_eq!(first.1, second.1);
+    assert_eq!(app.snapshot().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_malformed_key_is_a_400_and_changes_nothing() {
+    let app = spawn_app().await;
+    let id = app.item_with(1, 10).await;
+    let before = app.snapshot().await;
+
+    let (status, body, _) = app
+        .post_with_key(&format!("/stock/subtract/{id}/1"), &"k".repeat(300))
+        .await;
+
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Idempotency-Key")
+    );
+    assert_eq!(app.snapshot().await, before);
+}
