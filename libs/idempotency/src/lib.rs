@@ -7,13 +7,14 @@
 //! inbox       the (consumer, message id) records
 //! http/       the Idempotency-Key header: the answer stored with the effect,
 //!             replayed on a repeat, 422 when the key comes with another request
+//! parking     lists and replays parked messages (bin/parking-lot)
 //! pruner      deletes inbox rows and keys past their retention
 //! settings    retentions, from the environment
-//! bin/parking-lot   lists and replays parked messages
 //! ```
 pub mod consumer;
 pub mod http;
 pub mod inbox;
+pub mod parking;
 pub mod pruner;
 pub mod settings;
 

@@ -18,15 +18,19 @@ pub struct TestBed {
 }
 
 /// Records each message it applies in `effects`, in the order applied, and
-/// fails every message whose payload says `"poison": true`.
+/// fails every message whose payload says `"poison": true` until `cures`
+/// has a row.
 #[derive(Debug, Clone)]
 pub struct Recorder;
 
 impl Handler for Recorder {
     async fn handle(&self, tx: &mut PgConnection, message: &IncomingMessage) -> Result<(), HandlerError> {
         let body: serde_json::Value = message.json()?;
-        if body["poison"] == true {
-            return Err("poison: this message can never be applied".into());
+        let cured: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM cures)")
+            .fetch_one(&mut *tx)
+            .await?;
+        if body["poison"] == true && !cured {
+            return Err("poison: this message cannot be applied until a cure is recorded".into());
         }
         sqlx::query("INSERT INTO effects (message_id, aggregate, sequence) VALUES ($1, $2, $3)")
             .bind(message.message_id)
@@ -49,6 +53,12 @@ pub async fn test_bed() -> TestBed {
     .execute(&pool)
     .await
     .expect("effects table");
+    // A row here makes poison messages applicable: the fix an operator
+    // deploys before replaying the parking lot.
+    sqlx::query("CREATE TABLE cures (cured_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+        .execute(&pool)
+        .await
+        .expect("cures table");
     let mut broker = BrokerSettings::from_env().expect("broker settings").isolated();
     broker.retry_delay = Duration::from_millis(100);
     broker.max_deliveries = 3;
@@ -59,6 +69,15 @@ pub async fn test_bed() -> TestBed {
             bindings: vec![("events".into(), "#".into())],
         }],
     };
+    // Declared up front, as a service does at start-up.
+    let connection = outbox::broker::connect(&broker, "test bed")
+        .await
+        .expect("RabbitMQ is running");
+    let channel = connection.create_channel().await.expect("channel");
+    topology
+        .declare(&channel, &broker)
+        .await
+        .expect("topology declared");
     TestBed {
         pool,
         broker,
