@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 LOCAL := deploy/local
 
-.PHONY: help up down ps test fmt lint unit-test smoke-test infra
+.PHONY: help up down ps test fmt lint unit-test smoke-test infra bench bench-messaging parked replay-parked
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,3 +38,16 @@ unit-test: infra ## Unit and integration tests against the real PostgreSQL and R
 
 smoke-test: infra ## The scripts and the gateway end to end, on ports of their own
 	@$(LOCAL)/smoke-test.sh
+
+bench: bench-messaging ## Every benchmark (release build)
+
+bench-messaging: infra ## Outbox relay throughput and commit-to-consumer latency, side by side
+	cargo bench -p idempotency --bench messaging --locked
+
+parked: ## Queues holding parked messages, with their counts
+	@rabbitmqctl -q list_queues name messages | awk '$$1 ~ /\.parked$$/'
+
+replay-parked: ## Replay a queue's parked messages: make replay-parked QUEUE=stock.checkout
+	@test -n "$(QUEUE)" || { echo "usage: make replay-parked QUEUE=<queue>"; exit 1; }
+	cargo run -q -p idempotency --bin parking-lot -- list $(QUEUE)
+	cargo run -q -p idempotency --bin parking-lot -- replay $(QUEUE)
