@@ -22,13 +22,18 @@ request() {
   body="${out%$'\n'*}" status="${out##*$'\n'}"
 }
 
-# expect METHOD PATH STATUS [TEXT]: the answer has STATUS and contains TEXT.
+# expect METHOD PATH STATUS [TEXT...]: the answer has STATUS and contains
+# every TEXT (JSON fields in any order).
 expect() {
-  request "$1" "$2"
-  if [ "$status" = "$3" ] && [[ "$body" == *"${4:-}"* ]]; then
-    pass "$1 $2 -> $3 ${4:-}"
+  local method=$1 path=$2 want=$3 text ok=true
+  shift 3
+  request "$method" "$path"
+  [ "$status" = "$want" ] || ok=false
+  for text in "$@"; do [[ "$body" == *"$text"* ]] || ok=false; done
+  if [ "$ok" = true ]; then
+    pass "$method $path -> $want $*"
   else
-    fail "$1 $2 -> expected $3 ${4:-}, got $status $body"
+    fail "$method $path -> expected $want $*, got $status $body"
   fi
 }
 
@@ -56,7 +61,7 @@ item="$(field item_id)"
 expect POST "/stock/add/$item/10" 200 '"stock":10'
 expect POST "/stock/subtract/$item/3" 200 '"stock":7'
 expect POST "/stock/subtract/$item/8" 409 "less than 8 in stock"
-expect GET "/stock/find/$item" 200 '{"stock":7,"price":5}'
+expect GET "/stock/find/$item" 200 '"stock":7' '"price":5'
 expect POST /payment/create_user 200 user_id
 user="$(field user_id)"
 expect POST "/payment/add_funds/$user/20" 200 '"credit":20'
