@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use idempotency::RetentionSettings;
+use idempotency::messaging::MessagingSettings;
 use platform::database::DatabaseSettings;
 use platform::http::HttpSettings;
 use platform::settings::{SettingError, env_or, env_string};
@@ -17,8 +17,11 @@ const DEFAULT_PEER_URL: &str = "http://127.0.0.1:8000";
 pub struct Settings {
     pub http: HttpSettings,
     pub database: DatabaseSettings,
-    pub retention: RetentionSettings,
+    pub messaging: MessagingSettings,
     pub peers: PeerSettings,
+    /// `CHECKOUT_TIMEOUT_SECS` (60): the longest a checkout request waits
+    /// for its saga before answering 503; the saga goes on regardless.
+    pub checkout_timeout: Duration,
 }
 
 /// Where the stock and payment services answer, and how long to wait for them.
@@ -38,12 +41,13 @@ impl Settings {
         Ok(Settings {
             http: HttpSettings::from_env(DEFAULT_PORT)?,
             database: DatabaseSettings::from_env("order_db")?,
-            retention: RetentionSettings::from_env()?,
+            messaging: MessagingSettings::from_env()?,
             peers: PeerSettings {
                 stock_url: env_string("STOCK_URL", DEFAULT_PEER_URL),
                 payment_url: env_string("PAYMENT_URL", DEFAULT_PEER_URL),
                 timeout: Duration::from_millis(env_or("PEER_TIMEOUT_MS", 5000)?),
             },
+            checkout_timeout: Duration::from_secs(env_or("CHECKOUT_TIMEOUT_SECS", 60)?),
         })
     }
 }

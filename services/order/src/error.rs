@@ -25,6 +25,16 @@ pub enum OrderError {
     /// 409: a paid order cannot change any more.
     #[error("order {0} is already paid and cannot change")]
     AlreadyPaid(OrderId),
+    /// 409: a checkout runs; the order's items are frozen until it ends.
+    #[error("order {0} is being checked out and cannot change")]
+    CheckoutInProgress(OrderId),
+    /// 409: the checkout's saga ended without payment; nothing was taken.
+    #[error("checkout of order {order} failed: {reason}")]
+    CheckoutFailed { order: OrderId, reason: String },
+    /// 503: the saga did not end within the checkout timeout. It still ends;
+    /// a later checkout of the order answers its outcome.
+    #[error("checkout of order {0} is still in progress; check it out again to get its outcome")]
+    CheckoutPending(OrderId),
     /// 422: the order's total would not fit in 64 bits.
     #[error("adding this line would make the total cost of order {0} exceed the largest possible amount")]
     CostOverflow(OrderId),
@@ -49,7 +59,10 @@ impl ApiError for OrderError {
             OrderError::OrderNotFound(_) | OrderError::UserNotFound(_) | OrderError::ItemNotFound(_) => {
                 StatusCode::NOT_FOUND
             }
-            OrderError::AlreadyPaid(_) => StatusCode::CONFLICT,
+            OrderError::AlreadyPaid(_)
+            | OrderError::CheckoutInProgress(_)
+            | OrderError::CheckoutFailed { .. } => StatusCode::CONFLICT,
+            OrderError::CheckoutPending(_) => StatusCode::SERVICE_UNAVAILABLE,
             OrderError::CostOverflow(_) => StatusCode::UNPROCESSABLE_ENTITY,
             OrderError::Peer(_) | OrderError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
         }

@@ -15,7 +15,9 @@
 //! `addItem` asks the stock service for the item's current price: both are
 //! synchronous calls, allowed off the checkout path. The checkout itself
 //! only ever reacts to events.
+pub mod checkout;
 pub mod configuration;
+pub mod consumers;
 pub mod domain;
 pub mod error;
 pub mod peers;

@@ -1,11 +1,13 @@
 use std::future::Future;
 
 use futures::FutureExt;
-use idempotency::RetentionSettings;
+use idempotency::messaging::{MessagingSettings, Subscription};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
+use crate::checkout::Outcomes;
 use crate::configuration::Settings;
+use crate::consumers::SagaHandler;
 use crate::peers::Peers;
 use crate::routes::{State, routes};
 
@@ -18,14 +20,13 @@ pub struct Application {
     listener: TcpListener,
     port: u16,
     state: State,
-    retention: RetentionSettings,
+    messaging: MessagingSettings,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let pool =
-            platform::database::connect_and_migrate(&settings.database, &[&MIGRATOR, &idempotency::MIGRATOR])
-                .await?;
+        let migrators = [&MIGRATOR, &outbox::MIGRATOR, &idempotency::MIGRATOR];
+        let pool = platform::database::connect_and_migrate(&settings.database, &migrators).await?;
         let peers = Peers::new(&settings.peers)?;
         let listener = settings.http.bind().await?;
         let port = listener.local_addr()?.port();
@@ -34,11 +35,17 @@ impl Application {
             database = settings.database.database_name(),
             "order service ready"
         );
+        let state = State {
+            pool,
+            peers,
+            outcomes: Outcomes::default(),
+            checkout_timeout: settings.checkout_timeout,
+        };
         Ok(Application {
             listener,
             port,
-            state: State { pool, peers },
-            retention: settings.retention,
+            state,
+            messaging: settings.messaging,
         })
     }
 
@@ -51,11 +58,32 @@ impl Application {
         &self.state.pool
     }
 
-    /// Serves HTTP and prunes expired idempotency keys until `shutdown`.
+    /// Serves HTTP, runs the saga's relay and consumer, and listens for saga
+    /// outcomes, until `shutdown`.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let shutdown = shutdown.shared();
-        let pruner = idempotency::pruner::run(self.state.pool.clone(), self.retention, shutdown.clone());
+        let name = format!("order:{}", self.port);
+        let messaging = idempotency::messaging::run(
+            self.state.pool.clone(),
+            self.messaging,
+            events::topology(),
+            Subscription {
+                queue: events::ORDER_QUEUE,
+                handler: SagaHandler,
+            },
+            &name,
+            shutdown.clone(),
+        );
+        let outcomes = crate::checkout::listen(
+            self.state.pool.clone(),
+            self.state.outcomes.clone(),
+            shutdown.clone(),
+        );
         let routes = platform::http::finish(routes(self.state));
-        tokio::join!(platform::http::serve(self.listener, routes, shutdown), pruner);
+        tokio::join!(
+            platform::http::serve(self.listener, routes, shutdown),
+            messaging,
+            outcomes
+        );
     }
 }

@@ -1,4 +1,4 @@
-use idempotency::RetentionSettings;
+use idempotency::messaging::MessagingSettings;
 use platform::database::DatabaseSettings;
 use platform::http::HttpSettings;
 use platform::settings::SettingError;
@@ -11,7 +11,7 @@ pub const DEFAULT_PORT: u16 = 8301;
 pub struct Settings {
     pub http: HttpSettings,
     pub database: DatabaseSettings,
-    pub retention: RetentionSettings,
+    pub messaging: MessagingSettings,
 }
 
 impl Settings {
@@ -19,7 +19,7 @@ impl Settings {
         Ok(Settings {
             http: HttpSettings::from_env(DEFAULT_PORT)?,
             database: DatabaseSettings::from_env("payment_db")?,
-            retention: RetentionSettings::from_env()?,
+            messaging: MessagingSettings::from_env()?,
         })
     }
 }

@@ -14,6 +14,7 @@
 //! because a handler checked first: concurrent subtractions are serialised
 //! by PostgreSQL's row lock and the `CHECK` constraint decides.
 pub mod configuration;
+pub mod consumers;
 pub mod domain;
 pub mod error;
 pub mod routes;

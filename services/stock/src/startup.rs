@@ -1,11 +1,12 @@
 use std::future::Future;
 
 use futures::FutureExt;
-use idempotency::RetentionSettings;
+use idempotency::messaging::{MessagingSettings, Subscription};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
 use crate::configuration::Settings;
+use crate::consumers::CheckoutHandler;
 use crate::routes::routes;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -17,14 +18,13 @@ pub struct Application {
     listener: TcpListener,
     port: u16,
     pool: PgPool,
-    retention: RetentionSettings,
+    messaging: MessagingSettings,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let pool =
-            platform::database::connect_and_migrate(&settings.database, &[&MIGRATOR, &idempotency::MIGRATOR])
-                .await?;
+        let migrators = [&MIGRATOR, &outbox::MIGRATOR, &idempotency::MIGRATOR];
+        let pool = platform::database::connect_and_migrate(&settings.database, &migrators).await?;
         let listener = settings.http.bind().await?;
         let port = listener.local_addr()?.port();
         tracing::info!(
@@ -36,7 +36,7 @@ impl Application {
             listener,
             port,
             pool,
-            retention: settings.retention,
+            messaging: settings.messaging,
         })
     }
 
@@ -49,11 +49,22 @@ impl Application {
         &self.pool
     }
 
-    /// Serves HTTP and prunes expired idempotency keys until `shutdown`.
+    /// Serves HTTP and runs the saga's relay and consumer until `shutdown`.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let shutdown = shutdown.shared();
-        let pruner = idempotency::pruner::run(self.pool.clone(), self.retention, shutdown.clone());
+        let name = format!("stock:{}", self.port);
+        let messaging = idempotency::messaging::run(
+            self.pool.clone(),
+            self.messaging,
+            events::topology(),
+            Subscription {
+                queue: events::STOCK_QUEUE,
+                handler: CheckoutHandler,
+            },
+            &name,
+            shutdown.clone(),
+        );
         let routes = platform::http::finish(routes(self.pool));
-        tokio::join!(platform::http::serve(self.listener, routes, shutdown), pruner);
+        tokio::join!(platform::http::serve(self.listener, routes, shutdown), messaging);
     }
 }

@@ -39,4 +39,8 @@ pub struct Order {
     pub items: Vec<(String, i64)>,
     pub user_id: String,
     pub total_cost: i64,
+    /// `open`, `checking_out`, `paid` or `failed`; not in the contract's
+    /// answer, which has `paid`.
+    #[serde(skip)]
+    pub status: String,
 }

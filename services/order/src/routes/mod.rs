@@ -1,11 +1,15 @@
 //! The `/orders` contract. Every path keeps its prefix so the service answers
 //! the same URLs behind the gateway and when called directly.
 mod batch_init;
+mod checkout;
 mod orders;
+
+use std::time::Duration;
 
 use sqlx::PgPool;
 use warp::{Filter, Rejection, Reply};
 
+use crate::checkout::Outcomes;
 use crate::peers::Peers;
 
 /// What every handler may use.
@@ -13,10 +17,15 @@ use crate::peers::Peers;
 pub struct State {
     pub pool: PgPool,
     pub peers: Peers,
+    /// The checkouts this replica is waiting on.
+    pub outcomes: Outcomes,
+    /// How long a checkout waits for its saga before answering 503.
+    pub checkout_timeout: Duration,
 }
 
 pub fn routes(state: State) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     orders::routes(state.clone())
+        .or(checkout::routes(state.clone()))
         .or(batch_init::route(state.pool.clone()))
         .or(platform::health::route("orders", state.pool))
 }

@@ -95,11 +95,11 @@ async fn add_item(
         .ok_or_else(|| OrderError::CostOverflow(order_id.clone()))?;
     match storage::append_line(&mut *conn, &order_id, &item_id, quantity, cost).await {
         Ok(Some(total_cost)) => Ok(LineAdded { order_id, total_cost }),
-        // Paid since `ensure_open` looked.
+        // Paid or checked out since `ensure_open` looked.
         Ok(None) => Err(ensure_open(conn, &order_id)
             .await
             .err()
-            .unwrap_or(OrderError::AlreadyPaid(order_id))),
+            .unwrap_or(OrderError::CheckoutInProgress(order_id))),
         Err(DbError::OutOfRange) => Err(OrderError::CostOverflow(order_id)),
         Err(other) => Err(other.into()),
     }
@@ -110,6 +110,9 @@ async fn ensure_open(conn: &mut PgConnection, order_id: &OrderId) -> Result<(), 
     match storage::find_order(conn, order_id).await? {
         None => Err(OrderError::OrderNotFound(order_id.clone())),
         Some(order) if order.paid => Err(OrderError::AlreadyPaid(order_id.clone())),
+        Some(order) if order.status == "checking_out" => {
+            Err(OrderError::CheckoutInProgress(order_id.clone()))
+        }
         Some(_) => Ok(()),
     }
 }

@@ -16,16 +16,17 @@ pub async fn insert_order(executor: impl PgExecutor<'_>, id: &OrderId, user: &Us
 
 #[tracing::instrument(skip(executor))]
 pub async fn find_order(executor: impl PgExecutor<'_>, id: &OrderId) -> Result<Option<Order>, DbError> {
-    let order =
-        sqlx::query_as("SELECT id AS order_id, paid, items, user_id, total_cost FROM orders WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_optional(executor)
-            .await?;
+    let order = sqlx::query_as(
+        "SELECT id AS order_id, paid, items, user_id, total_cost, status FROM orders WHERE id = $1",
+    )
+    .bind(id.as_str())
+    .fetch_optional(executor)
+    .await?;
     Ok(order)
 }
 
-/// Appends a line and adds its cost, unless the order is paid. Returns the
-/// new total, or `None` when no unpaid order has this id. A total beyond
+/// Appends a line and adds its cost, unless the order is paid or being
+/// checked out. Returns the new total, or `None` when no such order exists. A total beyond
 /// `i64::MAX` is refused by PostgreSQL as `DbError::OutOfRange`.
 #[tracing::instrument(skip(executor))]
 pub async fn append_line(
@@ -39,7 +40,7 @@ pub async fn append_line(
         "UPDATE orders \
          SET items = items || jsonb_build_array(jsonb_build_array($2::text, $3::bigint)), \
              total_cost = total_cost + $4 \
-         WHERE id = $1 AND NOT paid \
+         WHERE id = $1 AND status IN ('open', 'failed') \
          RETURNING total_cost",
     )
     .bind(id.as_str())
@@ -74,7 +75,8 @@ pub async fn batch_init(
                 $4 \
          FROM generate_series(0, $1 - 1) AS i \
          ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id, paid = FALSE, \
-             items = EXCLUDED.items, total_cost = EXCLUDED.total_cost",
+             items = EXCLUDED.items, total_cost = EXCLUDED.total_cost, \
+             status = 'open', saga_id = NULL, failure_reason = NULL",
     )
     .bind(n.get())
     .bind(n_items.get())

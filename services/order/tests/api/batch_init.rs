@@ -40,7 +40,7 @@ async fn batch_init_creates_unpaid_orders_of_two_random_items() {
 async fn a_second_batch_init_replaces_the_rows_of_the_same_ids() {
     let app = spawn_app().await;
     app.post("/orders/batch_init/10/5/5/1").await;
-    sqlx::query("UPDATE orders SET paid = TRUE")
+    sqlx::query("UPDATE orders SET paid = TRUE, status = 'paid'")
         .execute(&app.pool)
         .await
         .expect("orders marked paid");

@@ -1,77 +1,131 @@
 use order::configuration::Settings;
 use order::startup::Application;
+use outbox::BrokerSettings;
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::PgPool;
 
-/// An order service wired to its own stock and payment services.
+/// The system under test: order services wired to their own stock and
+/// payment services, all sharing one fresh broker namespace. With several
+/// replicas, replicas of a service share its database, as in production.
 pub struct TestApp {
+    /// The first order replica; `order_addresses` has them all.
     pub address: String,
+    pub order_addresses: Vec<String>,
     pub stock_address: String,
     pub payment_address: String,
     pub pool: PgPool,
+    pub stock_pool: PgPool,
+    pub payment_pool: PgPool,
     pub client: reqwest::Client,
 }
 
+/// One replica of each service.
 pub async fn spawn_app() -> TestApp {
-    let stock_address = spawn_stock().await;
-    let payment_address = spawn_payment().await;
-    spawn_order(&stock_address, &payment_address).await
+    spawn_system(1).await
 }
 
-/// An order service whose peers are at the given addresses, which need not
-/// answer.
+/// `replicas` replicas of each service.
+pub async fn spawn_system(replicas: usize) -> TestApp {
+    let broker = BrokerSettings::from_env().expect("broker settings").isolated();
+    let (stock_db, payment_db, order_db) = (fresh("stock"), fresh("payment"), fresh("order"));
+    let mut stock = Vec::new();
+    let mut payment = Vec::new();
+    for _ in 0..replicas {
+        stock.push(spawn_stock(&stock_db, &broker).await);
+        payment.push(spawn_payment(&payment_db, &broker).await);
+    }
+    let mut orders = Vec::new();
+    for _ in 0..replicas {
+        orders.push(spawn(&order_db, &broker, &stock[0].0, &payment[0].0).await);
+    }
+    let (first, pool) = orders[0].clone();
+    TestApp {
+        address: first,
+        order_addresses: orders.into_iter().map(|(address, _)| address).collect(),
+        stock_address: stock[0].0.clone(),
+        payment_address: payment[0].0.clone(),
+        pool,
+        stock_pool: stock[0].1.clone(),
+        payment_pool: payment[0].1.clone(),
+        client: reqwest::Client::new(),
+    }
+}
+
+/// An order service alone, whose peers are at the given addresses, which
+/// need not answer.
 pub async fn spawn_order(stock_address: &str, payment_address: &str) -> TestApp {
+    let broker = BrokerSettings::from_env().expect("broker settings").isolated();
+    let (address, pool) = spawn(&fresh("order"), &broker, stock_address, payment_address).await;
+    TestApp {
+        address: address.clone(),
+        order_addresses: vec![address],
+        stock_address: stock_address.to_owned(),
+        payment_address: payment_address.to_owned(),
+        stock_pool: pool.clone(),
+        payment_pool: pool.clone(),
+        pool,
+        client: reqwest::Client::new(),
+    }
+}
+
+async fn spawn(database: &str, broker: &BrokerSettings, stock: &str, payment: &str) -> (String, PgPool) {
     platform::telemetry::init_for_tests("order");
     let mut settings = Settings::from_env().expect("settings from the environment");
     settings.http.port = 0;
-    settings.database = settings.database.with_database(&fresh_database("order"));
-    settings.peers.stock_url = stock_address.to_owned();
-    settings.peers.payment_url = payment_address.to_owned();
+    settings.database = settings.database.with_database(database);
+    settings.messaging.broker = broker.clone();
+    settings.peers.stock_url = stock.to_owned();
+    settings.peers.payment_url = payment.to_owned();
     let application = Application::build(settings)
         .await
         .expect("the order service starts (is PostgreSQL running?)");
-    let app = TestApp {
-        address: format!("http://127.0.0.1:{}", application.port()),
-        stock_address: stock_address.to_owned(),
-        payment_address: payment_address.to_owned(),
-        pool: application.pool().clone(),
-        client: reqwest::Client::new(),
-    };
+    let started = (
+        format!("http://127.0.0.1:{}", application.port()),
+        application.pool().clone(),
+    );
     tokio::spawn(application.run_until_stopped(std::future::pending()));
-    app
+    started
 }
 
-async fn spawn_stock() -> String {
+async fn spawn_stock(database: &str, broker: &BrokerSettings) -> (String, PgPool) {
     let mut settings = stock::configuration::Settings::from_env().expect("stock settings");
     settings.http.port = 0;
-    settings.database = settings.database.with_database(&fresh_database("stock"));
+    settings.database = settings.database.with_database(database);
+    settings.messaging.broker = broker.clone();
     let application = stock::startup::Application::build(settings)
         .await
         .expect("the stock service starts");
-    let address = format!("http://127.0.0.1:{}", application.port());
+    let started = (
+        format!("http://127.0.0.1:{}", application.port()),
+        application.pool().clone(),
+    );
     tokio::spawn(application.run_until_stopped(std::future::pending()));
-    address
+    started
 }
 
-async fn spawn_payment() -> String {
+async fn spawn_payment(database: &str, broker: &BrokerSettings) -> (String, PgPool) {
     let mut settings = payment::configuration::Settings::from_env().expect("payment settings");
     settings.http.port = 0;
-    settings.database = settings.database.with_database(&fresh_database("payment"));
+    settings.database = settings.database.with_database(database);
+    settings.messaging.broker = broker.clone();
     let application = payment::startup::Application::build(settings)
         .await
         .expect("the payment service starts");
-    let address = format!("http://127.0.0.1:{}", application.port());
+    let started = (
+        format!("http://127.0.0.1:{}", application.port()),
+        application.pool().clone(),
+    );
     tokio::spawn(application.run_until_stopped(std::future::pending()));
-    address
+    started
 }
 
-fn fresh_database(service: &str) -> String {
-    format!("{service}_test_{}", uuid::Uuid::new_v4().simple())
+fn fresh(service: &str) -> String {
+    platform::testing::fresh_database_name(service)
 }
 
 impl TestApp {
-    /// POSTs to the order service.
+    /// POSTs to the (first) order service.
     pub async fn post(&self, path: &str) -> (StatusCode, Value) {
         self.send(self.client.post(format!("{}{path}", self.address)))
             .await
@@ -89,7 +143,7 @@ impl TestApp {
         body
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> (StatusCode, Value) {
         let response = request.send().await.expect("request sent");
         let status = response.status();
         (status, response.json().await.expect("every answer is JSON"))
@@ -100,6 +154,16 @@ impl TestApp {
         body["user_id"].as_str().expect("a user id").to_owned()
     }
 
+    pub async fn user_with(&self, credit: i64) -> String {
+        let user = self.user().await;
+        self.post_to(
+            &self.payment_address,
+            &format!("/payment/add_funds/{user}/{credit}"),
+        )
+        .await;
+        user
+    }
+
     pub async fn item(&self, price: i64) -> String {
         let body = self
             .post_to(&self.stock_address, &format!("/stock/item/create/{price}"))
@@ -107,10 +171,33 @@ impl TestApp {
         body["item_id"].as_str().expect("an item id").to_owned()
     }
 
+    pub async fn item_with(&self, price: i64, stock: i64) -> String {
+        let item = self.item(price).await;
+        self.post_to(&self.stock_address, &format!("/stock/add/{item}/{stock}"))
+            .await;
+        item
+    }
+
     pub async fn order_for(&self, user: &str) -> String {
         let (status, body) = self.post(&format!("/orders/create/{user}")).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["order_id"].as_str().expect("an order id").to_owned()
+    }
+
+    pub async fn stock_of(&self, item: &str) -> i64 {
+        sqlx::query_scalar("SELECT stock FROM items WHERE id = $1")
+            .bind(item)
+            .fetch_one(&self.stock_pool)
+            .await
+            .expect("stock readable")
+    }
+
+    pub async fn credit_of(&self, user: &str) -> i64 {
+        sqlx::query_scalar("SELECT credit FROM users WHERE id = $1")
+            .bind(user)
+            .fetch_one(&self.payment_pool)
+            .await
+            .expect("credit readable")
     }
 
     /// Every row of the orders table, to prove that a refused request changed

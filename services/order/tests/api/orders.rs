@@ -71,7 +71,7 @@ async fn a_paid_order_cannot_change() {
     let app = spawn_app().await;
     let order = app.order_for(&app.user().await).await;
     let item = app.item(1).await;
-    sqlx::query("UPDATE orders SET paid = TRUE WHERE id = $1")
+    sqlx::query("UPDATE orders SET paid = TRUE, status = 'paid' WHERE id = $1")
         .bind(&order)
         .execute(&app.pool)
         .await

@@ -1,5 +1,7 @@
 //! The payment database's SQL, one function per statement. Every function
 //! takes any executor, so a caller may run it inside its own transaction.
+mod payments;
 mod users;
 
+pub use payments::insert_payment;
 pub use users::{add_credit, batch_init, find_credit, insert_user, subtract_credit};

@@ -17,6 +17,7 @@ pub async fn spawn_app() -> TestApp {
     settings.http.port = 0;
     let database = format!("payment_test_{}", uuid::Uuid::new_v4().simple());
     settings.database = settings.database.with_database(&database);
+    settings.messaging.broker = settings.messaging.broker.isolated();
     let application = Application::build(settings)
         .await
         .expect("the payment service starts (is PostgreSQL running?)");

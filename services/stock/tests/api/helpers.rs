@@ -17,6 +17,7 @@ pub async fn spawn_app() -> TestApp {
     settings.http.port = 0;
     let database = format!("stock_test_{}", uuid::Uuid::new_v4().simple());
     settings.database = settings.database.with_database(&database);
+    settings.messaging.broker = settings.messaging.broker.isolated();
     let application = Application::build(settings)
         .await
         .expect("the stock service starts (is PostgreSQL running?)");

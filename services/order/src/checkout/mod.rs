@@ -1,0 +1,10 @@
+//! `POST /orders/checkout/{order_id}`: start (or join) the order's saga, then
+//! wait for its outcome, which whichever replica consumes the final event
+//! announces through PostgreSQL to every replica.
+mod outcomes;
+mod start;
+mod wait;
+
+pub use outcomes::{Outcomes, listen};
+pub use start::{Started, start_or_join};
+pub use wait::wait_for_outcome;

@@ -1,0 +1,45 @@
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::outcomes::Subscription;
+use crate::domain::OrderId;
+use crate::error::OrderError;
+use crate::routes::State;
+use crate::storage::saga;
+
+/// How often a waiting request re-reads the order without being woken: the
+/// safety net for a notification lost while the database restarted.
+const RECHECK: Duration = Duration::from_secs(1);
+
+/// Waits until the order's saga is final: `Ok` when paid, the failure's
+/// reason as a 409 otherwise. While the database or a peer is being
+/// repaired it keeps waiting, never guessing, up to `checkout_timeout`.
+pub async fn wait_for_outcome(
+    state: &State,
+    order_id: &OrderId,
+    subscription: &mut Subscription,
+) -> Result<(), OrderError> {
+    let deadline = Instant::now() + state.checkout_timeout;
+    loop {
+        match saga::outcome(&state.pool, order_id).await {
+            Ok(Some((status, _))) if status == "paid" => return Ok(()),
+            Ok(Some((status, reason))) if status == "failed" => {
+                return Err(OrderError::CheckoutFailed {
+                    order: order_id.clone(),
+                    reason: reason.unwrap_or_default(),
+                });
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => return Err(OrderError::OrderNotFound(order_id.clone())),
+            Err(error) => tracing::warn!(%error, order_id = %order_id, "waiting for a checkout outcome"),
+        }
+        tokio::select! {
+            () = subscription.changed() => {}
+            () = tokio::time::sleep(RECHECK) => {}
+            () = tokio::time::sleep_until(deadline) => {
+                return Err(OrderError::CheckoutPending(order_id.clone()));
+            }
+        }
+    }
+}

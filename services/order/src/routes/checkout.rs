@@ -1,0 +1,67 @@
+use platform::http::{respond, with_state};
+use serde::Serialize;
+use warp::{Filter, Rejection, Reply};
+
+use super::State;
+use crate::checkout::{Started, start_or_join, wait_for_outcome};
+use crate::domain::OrderId;
+use crate::error::OrderError;
+use crate::storage::saga::{self, TimelineEntry};
+
+pub fn routes(state: State) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
+    // Checkout is idempotent per order by itself (a paid order answers 2xx
+    // and charges nothing; concurrent checkouts join one saga), so it needs
+    // no Idempotency-Key, and holds no database connection while it waits.
+    let checkout = warp::path!("orders" / "checkout" / String)
+        .and(warp::post())
+        .and(with_state(state.clone()))
+        .then(checkout)
+        .map(respond);
+    let status = warp::path!("orders" / "status" / String)
+        .and(warp::get())
+        .and(with_state(state))
+        .then(status)
+        .map(respond);
+    checkout.or(status).unify()
+}
+
+#[derive(Debug, Serialize)]
+struct Paid {
+    order_id: OrderId,
+    paid: bool,
+}
+
+#[tracing::instrument(skip(state))]
+async fn checkout(order_id: String, state: State) -> Result<Paid, OrderError> {
+    let order_id = OrderId::parse(&order_id)?;
+    let mut subscription = state.outcomes.subscribe(order_id.as_str());
+    if start_or_join(&state.pool, &order_id).await? == Started::Running {
+        wait_for_outcome(&state, &order_id, &mut subscription).await?;
+    }
+    Ok(Paid { order_id, paid: true })
+}
+
+#[derive(Debug, Serialize)]
+struct SagaStatus {
+    order_id: OrderId,
+    status: String,
+    paid: bool,
+    failure_reason: Option<String>,
+    timeline: Vec<TimelineEntry>,
+}
+
+#[tracing::instrument(skip(state))]
+async fn status(order_id: String, state: State) -> Result<SagaStatus, OrderError> {
+    let order_id = OrderId::parse(&order_id)?;
+    let (status, failure_reason) = saga::outcome(&state.pool, &order_id)
+        .await?
+        .ok_or_else(|| OrderError::OrderNotFound(order_id.clone()))?;
+    let timeline = saga::timeline(&state.pool, &order_id).await?;
+    Ok(SagaStatus {
+        paid: status == "paid",
+        order_id,
+        status,
+        failure_reason,
+        timeline,
+    })
+}

@@ -1,0 +1,22 @@
+//! The payment service's part of the checkout saga.
+mod stock_reserved;
+
+use events::{Event, StockReserved};
+use idempotency::{Handler, HandlerError, IncomingMessage};
+use sqlx::PgConnection;
+
+/// Handles the payment queue: charges for reservations.
+#[derive(Debug, Clone)]
+pub struct CheckoutHandler;
+
+impl Handler for CheckoutHandler {
+    async fn handle(&self, tx: &mut PgConnection, message: &IncomingMessage) -> Result<(), HandlerError> {
+        match message.event_type.as_str() {
+            StockReserved::NAME => {
+                let event = events::decode(message.schema_version, &message.body)?;
+                stock_reserved::charge(tx, event).await
+            }
+            other => Err(format!("the payment service does not handle {other} events").into()),
+        }
+    }
+}

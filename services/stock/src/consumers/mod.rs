@@ -1,0 +1,28 @@
+//! The stock service's part of the checkout saga, one file per event.
+mod checkout_requested;
+mod payment_failed;
+
+use events::{CheckoutRequested, Event, PaymentFailed};
+use idempotency::{Handler, HandlerError, IncomingMessage};
+use sqlx::PgConnection;
+
+/// Handles the stock queue: reserves for checkouts, releases for failed
+/// payments.
+#[derive(Debug, Clone)]
+pub struct CheckoutHandler;
+
+impl Handler for CheckoutHandler {
+    async fn handle(&self, tx: &mut PgConnection, message: &IncomingMessage) -> Result<(), HandlerError> {
+        match message.event_type.as_str() {
+            CheckoutRequested::NAME => {
+                let event = events::decode(message.schema_version, &message.body)?;
+                checkout_requested::reserve(tx, event).await
+            }
+            PaymentFailed::NAME => {
+                let event = events::decode(message.schema_version, &message.body)?;
+                payment_failed::release(tx, event).await
+            }
+            other => Err(format!("the stock service does not handle {other} events").into()),
+        }
+    }
+}
