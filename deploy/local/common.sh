@@ -19,6 +19,9 @@ DB_PORT="${DB_PORT:-5432}"
 DB_USER="${DB_USER:-postgres}"
 DB_PASSWORD="${DB_PASSWORD:-postgres}"
 DB_PREFIX="${DB_PREFIX:-}"
+# Exchanges and queues are named <namespace>.<name>: two systems on one
+# broker (make up and the smoke test) must not share them.
+AMQP_NAMESPACE="${AMQP_NAMESPACE:-webshop}"
 CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 # name, service number (for ports), URL prefix

@@ -14,11 +14,12 @@ upstreams() {
     read -r service number prefix <<<"$entry"
     echo "    upstream $service {"
     for r in $(seq 1 "$REPLICAS"); do
-      # A refused connection marks a replica down for 2 s only, so a
-      # restarted replica gets traffic again quickly.
-      echo "        server 127.0.0.1:$(port_of "$r" "$number") max_fails=1 fail_timeout=2s;"
+      # Never marked down: a dead replica refuses at once and the request
+      # moves on, while a busy one that is slow to accept must not make
+      # nginx give up on the whole service ("no live upstreams").
+      echo "        server 127.0.0.1:$(port_of "$r" "$number") max_fails=0;"
     done
-    echo "        keepalive 64;"
+    echo "        keepalive 256;"
     echo "    }"
   done
 }
@@ -33,6 +34,15 @@ locations() {
         }
 LOC
   done
+  # A checkout is idempotent per order (it joins the order's saga or answers
+  # its outcome), so one whose replica died mid-request is safely sent to the
+  # other replica: the client gets the outcome, not a 502.
+  cat <<LOC
+        location /orders/checkout/ {
+            proxy_pass http://order;
+            proxy_next_upstream error timeout non_idempotent;
+        }
+LOC
 }
 
 render() {
@@ -55,7 +65,9 @@ $(upstreams)
         proxy_http_version 1.1;
         proxy_set_header Connection "";
         proxy_set_header Host \$host;
-        proxy_connect_timeout 1s;
+        # Under a burst of checkouts (each holds its connection until its
+        # saga ends) a replica may take a while to accept.
+        proxy_connect_timeout 10s;
         # A checkout answers only when its saga is final: wait long enough.
         proxy_read_timeout 120s;
         # A refused or reset connection is tried on the next replica. nginx

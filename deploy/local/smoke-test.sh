@@ -6,7 +6,7 @@
 # release build for this.
 set -euo pipefail
 export PROFILE="${PROFILE:-debug}" GATEWAY_PORT="${SMOKE_GATEWAY_PORT:-18000}" PORT_BASE="${SMOKE_PORT_BASE:-18000}"
-export DB_PREFIX=smoke_ RUN_DIR="$(cd "$(dirname "$0")/../.." && pwd)/.run/smoke"
+export DB_PREFIX=smoke_ AMQP_NAMESPACE=smoke RUN_DIR="$(cd "$(dirname "$0")/../.." && pwd)/.run/smoke"
 source "$(dirname "$0")/common.sh"
 LOCAL="$ROOT/deploy/local"
 GATEWAY="http://127.0.0.1:$GATEWAY_PORT"
@@ -79,6 +79,26 @@ for path in /stock/batch_init/100000/100/1 /payment/batch_init/100000/100 /order
   expect POST "$path" 200 msg
   echo "      batch_init of 100000 rows: $(( ($(date +%s%N) - started) / 1000000 )) ms  ($path)"
 done
+
+# The course's consistency scenario through the gateway: without faults, as
+# multi-item orders, and with one replica of each service killed with SIGKILL
+# while 1 000 checkouts are in flight, then restarted.
+(cd "$ROOT" && cargo build --quiet -p consistency-test)
+harness="$CARGO_TARGET_DIR/debug/consistency-test"
+consistency() {
+  local label=$1 out
+  shift
+  if out="$("$harness" consistency --url "$GATEWAY" "$@" 2>&1)"; then
+    pass "consistency, $label: 0 inconsistencies"
+  else
+    fail "consistency, $label"
+  fi
+  sed 's/^/      /' <<<"$out" | grep -v 'passed, .* failed'
+}
+consistency "1000 checkouts of 100 units"
+consistency "multi-item orders" --multi-item --checkouts 300
+consistency "stock-1, payment-1 and order-1 killed mid-run" --fault-after 200 \
+  --fault-command "$LOCAL/kill.sh stock-1 payment-1 order-1 && $LOCAL/up.sh >/dev/null"
 
 # A replica killed without warning: the gateway retries refused connections
 # on the other replica, so clients see no error.

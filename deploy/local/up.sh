@@ -22,6 +22,7 @@ start_replica() {
   # keeps a Ctrl-C in the terminal from reaching it.
   HTTP_PORT="$port" \
     DATABASE_URL="$(database_url "$service")" \
+    AMQP_NAMESPACE="$AMQP_NAMESPACE" \
     STOCK_URL="http://127.0.0.1:$GATEWAY_PORT" \
     PAYMENT_URL="http://127.0.0.1:$GATEWAY_PORT" \
     setsid "$(binary_of "$service")" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
