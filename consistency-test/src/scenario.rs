@@ -144,16 +144,16 @@ fn merge(lines: Vec<(usize, i64)>) -> Vec<(usize, i64)> {
 
 async fn check_out_all(shop: &Shop, world: &World, options: &Options) -> anyhow::Result<Answers> {
     let answered = Arc::new(AtomicUsize::new(0));
-    let (fault_tx, fault_rx) = tokio::sync::oneshot::channel::<()>();
+    let (fault_tx, fault_rx) = tokio::sync::oneshot::channel::<usize>();
     let fault_tx = std::sync::Mutex::new(Some(fault_tx));
     let fault = {
         let command = options.fault_command.clone();
         tokio::spawn(async move {
             let Some(command) = command else { return Ok(()) };
-            if fault_rx.await.is_err() {
+            let Ok(in_flight) = fault_rx.await else {
                 return Ok(());
-            }
-            eprintln!("injecting fault: {command}");
+            };
+            eprintln!("injecting fault with {in_flight} checkouts in flight: {command}");
             let status = tokio::process::Command::new("sh")
                 .arg("-c")
                 .arg(&command)
@@ -170,10 +170,11 @@ async fn check_out_all(shop: &Shop, world: &World, options: &Options) -> anyhow:
         async move {
             let status: Option<StatusCode> = shop.checkout(&order.id).await;
             let count = answered.fetch_add(1, Ordering::SeqCst) + 1;
-            if Some(count) == options.fault_after {
-                if let Some(trigger) = fault_tx.lock().ok().and_then(|mut t| t.take()) {
-                    let _ = trigger.send(());
-                }
+            let trigger = (Some(count) == options.fault_after)
+                .then(|| fault_tx.lock().ok().and_then(|mut t| t.take()))
+                .flatten();
+            if let Some(trigger) = trigger {
+                let _ = trigger.send(world.orders.len() - count);
             }
             status
         }
