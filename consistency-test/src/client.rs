@@ -3,6 +3,32 @@ use anyhow::{Context, bail};
 use reqwest::StatusCode;
 use serde_json::Value;
 
+/// Where the system answers, from the command line.
+#[derive(Debug, clap::Args)]
+pub struct Urls {
+    /// The gateway, or any base URL serving all three prefixes.
+    #[arg(long, env = "WEBSHOP_URL", default_value = "http://127.0.0.1:8000")]
+    url: String,
+    /// Where the order service answers, if not at `--url`.
+    #[arg(long)]
+    order_url: Option<String>,
+    #[arg(long)]
+    stock_url: Option<String>,
+    #[arg(long)]
+    payment_url: Option<String>,
+}
+
+impl Urls {
+    pub fn shop(&self) -> anyhow::Result<Shop> {
+        let url = |own: &Option<String>| own.clone().unwrap_or_else(|| self.url.clone());
+        Shop::new(
+            &url(&self.order_url),
+            &url(&self.stock_url),
+            &url(&self.payment_url),
+        )
+    }
+}
+
 /// Where each service answers: one gateway, or three base URLs.
 #[derive(Debug, Clone)]
 pub struct Shop {

@@ -3,9 +3,11 @@
 //!
 //! ```text
 //! consistency-test consistency [--url URL] [--multi-item] [--fault-after N --fault-command CMD]
+//! consistency-test latency     [--url URL] [--checkouts N] [--rate PER_SECOND]
 //! ```
 //! Exit status 0 only when every figure is 0.
 mod client;
+mod latency;
 mod report;
 mod scenario;
 
@@ -23,6 +25,8 @@ enum Command {
     /// The course scenario: concurrent checkouts of scarce stock by users
     /// with little credit; reads the state back and counts inconsistencies.
     Consistency(scenario::Options),
+    /// Checkout latency percentiles at a steady rate of payable checkouts.
+    Latency(latency::Options),
 }
 
 #[tokio::main]
@@ -35,6 +39,7 @@ async fn main() -> anyhow::Result<()> {
                 anyhow::bail!("{} inconsistencies", report.total_inconsistencies());
             }
         }
+        Command::Latency(options) => latency::run(&options).await?,
     }
     Ok(())
 }

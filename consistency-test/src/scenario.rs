@@ -14,16 +14,8 @@ use crate::report::{Answers, Report};
 
 #[derive(Debug, clap::Args)]
 pub struct Options {
-    /// The gateway, or any base URL serving all three prefixes.
-    #[arg(long, env = "WEBSHOP_URL", default_value = "http://127.0.0.1:8000")]
-    url: String,
-    /// Override where the order service answers.
-    #[arg(long)]
-    order_url: Option<String>,
-    #[arg(long)]
-    stock_url: Option<String>,
-    #[arg(long)]
-    payment_url: Option<String>,
+    #[command(flatten)]
+    urls: crate::client::Urls,
     /// How many users, orders and concurrent checkouts.
     #[arg(long, default_value_t = 1000)]
     checkouts: usize,
@@ -62,14 +54,15 @@ pub struct Order {
 }
 
 pub async fn run(options: &Options) -> anyhow::Result<Report> {
-    let url = |own: &Option<String>| own.clone().unwrap_or_else(|| options.url.clone());
-    let shop = Shop::new(
-        &url(&options.order_url),
-        &url(&options.stock_url),
-        &url(&options.payment_url),
-    )?;
+    let shop = options.urls.shop()?;
     let started = Instant::now();
-    let world = set_up(&shop, options).await.context("setting up")?;
+    let shape = Shape {
+        multi_item: options.multi_item,
+        checkouts: options.checkouts,
+        stock: options.stock,
+        concurrency: options.setup_concurrency,
+    };
+    let world = set_up(&shop, &shape).await.context("setting up")?;
     eprintln!(
         "set up {} items, {} users and orders in {:.1} s",
         world.items.len(),
@@ -88,7 +81,17 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-async fn set_up(shop: &Shop, options: &Options) -> anyhow::Result<World> {
+/// What to set up.
+pub struct Shape {
+    pub multi_item: bool,
+    pub checkouts: usize,
+    /// The single item's stock.
+    pub stock: i64,
+    /// Concurrent requests while setting up.
+    pub concurrency: usize,
+}
+
+pub async fn set_up(shop: &Shop, options: &Shape) -> anyhow::Result<World> {
     let plan: Vec<(i64, i64)> = if options.multi_item {
         vec![(1, 5), (2, 20), (3, 200), (4, 3), (5, 50), (6, 1000)]
     } else {
@@ -124,7 +127,7 @@ async fn set_up(shop: &Shop, options: &Options) -> anyhow::Result<World> {
                 cost,
             })
         })
-        .buffered(options.setup_concurrency)
+        .buffered(options.concurrency)
         .try_collect()
         .await?;
     Ok(World { items, orders })
