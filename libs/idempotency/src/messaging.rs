@@ -1,6 +1,8 @@
 //! The messaging half of a service process: its outbox relay, its consumer
 //! and the pruner, run together beside the HTTP server.
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use futures::FutureExt;
 use outbox::topology::Topology;
@@ -28,11 +30,13 @@ impl MessagingSettings {
     }
 }
 
-/// One queue and its handler.
+/// One queue, its handler, and where to report whether its consumer is
+/// connected to the broker.
 #[derive(Debug)]
 pub struct Subscription<H> {
     pub queue: &'static str,
     pub handler: H,
+    pub connected: Arc<AtomicBool>,
 }
 
 /// Runs the relay, the consumer of `subscription` and the pruner until
@@ -61,7 +65,8 @@ pub async fn run<H: Handler>(
         topology,
         subscription.handler,
         &format!("{name} consumer"),
-    );
+    )
+    .reporting_to(subscription.connected);
     tokio::join!(
         relay.run(shutdown.clone()),
         consumer.run(shutdown.clone()),

@@ -16,7 +16,8 @@ pub struct DatabaseSettings {
     /// because `PgConnectOptions`' `Debug` hides it.
     pub options: PgConnectOptions,
     /// Two replicas of three services share one server whose default limit is
-    /// 100 connections; 16 each leaves room for tests and `psql`.
+    /// 100 connections: 10 each (plus a listener or two) leaves room for the
+    /// tests and `psql`.
     pub max_connections: u32,
     /// How long a request waits for a free connection before it fails with
     /// 503 instead of hanging.
@@ -25,7 +26,7 @@ pub struct DatabaseSettings {
 
 impl DatabaseSettings {
     /// `DATABASE_URL` (default: the local server, database `default_database`),
-    /// `DATABASE_MAX_CONNECTIONS` (16), `DATABASE_ACQUIRE_TIMEOUT_MS` (5000).
+    /// `DATABASE_MAX_CONNECTIONS` (10), `DATABASE_ACQUIRE_TIMEOUT_MS` (5000).
     pub fn from_env(default_database: &str) -> Result<Self, SettingError> {
         let url = env_string(
             "DATABASE_URL",
@@ -38,7 +39,7 @@ impl DatabaseSettings {
         })?;
         Ok(DatabaseSettings {
             options: options.log_statements(tracing::log::LevelFilter::Trace),
-            max_connections: env_or("DATABASE_MAX_CONNECTIONS", 16)?,
+            max_connections: env_or("DATABASE_MAX_CONNECTIONS", 10)?,
             acquire_timeout: Duration::from_millis(env_or("DATABASE_ACQUIRE_TIMEOUT_MS", 5000)?),
         })
     }

@@ -1,4 +1,6 @@
 //! `GET /<prefix>/health`, the same for every service.
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sqlx::PgPool;
@@ -12,25 +14,31 @@ use crate::http::{error_reply, with_state};
 /// counts as unhealthy; shorter than the gateway's and `make up`'s patience.
 const DATABASE_PING_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// 200 only while the service's database answers: `make up` and Kubernetes'
-/// probes use it to tell a replica that can serve from one that merely runs.
+/// 200 only while the service's database answers and its consumer is
+/// connected to the broker (`broker` is set by the consumer): `make up` and
+/// Kubernetes' probes use it to tell a replica that can serve from one that
+/// merely runs.
 pub fn route(
     prefix: &'static str,
     pool: PgPool,
+    broker: Arc<AtomicBool>,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     warp::path(prefix)
         .and(warp::path("health"))
         .and(warp::path::end())
         .and(warp::get())
         .and(with_state(pool))
-        .then(move |pool: PgPool| health(prefix, pool))
+        .then(move |pool: PgPool| health(prefix, pool, broker.clone()))
 }
 
-async fn health(prefix: &'static str, pool: PgPool) -> Response {
-    if crate::database::is_reachable(&pool, DATABASE_PING_TIMEOUT).await {
-        warp::reply::json(&serde_json::json!({"status": "ok"})).into_response()
-    } else {
+async fn health(prefix: &'static str, pool: PgPool, broker: Arc<AtomicBool>) -> Response {
+    if !crate::database::is_reachable(&pool, DATABASE_PING_TIMEOUT).await {
         let message = format!("the {prefix} database is unreachable");
-        error_reply(StatusCode::SERVICE_UNAVAILABLE, &message)
+        return error_reply(StatusCode::SERVICE_UNAVAILABLE, &message);
     }
+    if !broker.load(Ordering::Relaxed) {
+        let message = format!("the {prefix} service is not connected to the broker");
+        return error_reply(StatusCode::SERVICE_UNAVAILABLE, &message);
+    }
+    warp::reply::json(&serde_json::json!({"status": "ok"})).into_response()
 }

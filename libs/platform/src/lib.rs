@@ -10,7 +10,7 @@
 //! ├── telemetry  JSON logs on stdout; quiet in tests unless TEST_LOG is set
 //! ├── database   connect, create the database if missing, run migrations,
 //! │              and classify PostgreSQL errors in one place
-//! ├── health     GET /<prefix>/health: 200 while the database answers
+//! ├── health     GET /<prefix>/health: 200 while the database and broker answer
 //! ├── http       serve a warp filter on a bound listener, turn results and
 //! │              rejections into JSON answers with the right status
 //! └── domain     the value types of the public contract: Amount, Quantity,

@@ -1,4 +1,6 @@
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use futures::FutureExt;
 use idempotency::messaging::{MessagingSettings, Subscription};
@@ -40,6 +42,7 @@ impl Application {
             peers,
             outcomes: Outcomes::default(),
             checkout_timeout: settings.checkout_timeout,
+            broker_connected: Arc::new(AtomicBool::new(false)),
         };
         Ok(Application {
             listener,
@@ -70,6 +73,7 @@ impl Application {
             Subscription {
                 queue: events::ORDER_QUEUE,
                 handler: SagaHandler,
+                connected: self.state.broker_connected.clone(),
             },
             &name,
             shutdown.clone(),

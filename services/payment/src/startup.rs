@@ -1,4 +1,6 @@
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use futures::FutureExt;
 use idempotency::messaging::{MessagingSettings, Subscription};
@@ -53,6 +55,7 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let shutdown = shutdown.shared();
         let name = format!("payment:{}", self.port);
+        let connected = Arc::new(AtomicBool::new(false));
         let messaging = idempotency::messaging::run(
             self.pool.clone(),
             self.messaging,
@@ -60,11 +63,12 @@ impl Application {
             Subscription {
                 queue: events::PAYMENT_QUEUE,
                 handler: CheckoutHandler,
+                connected: connected.clone(),
             },
             &name,
             shutdown.clone(),
         );
-        let routes = platform::http::finish(routes(self.pool));
+        let routes = platform::http::finish(routes(self.pool, connected));
         tokio::join!(platform::http::serve(self.listener, routes, shutdown), messaging);
     }
 }

@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -30,6 +31,9 @@ pub struct Consumer<H> {
     handler: H,
     /// Labels the broker connections (e.g. `stock-1 consumer`).
     connection_name: String,
+    /// True while consuming: what the service's health check reports as
+    /// "broker reachable".
+    connected: Arc<AtomicBool>,
 }
 
 impl<H: Handler> Consumer<H> {
@@ -48,7 +52,14 @@ impl<H: Handler> Consumer<H> {
             topology,
             handler,
             connection_name: connection_name.to_owned(),
+            connected: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Reports into `connected` whether this consumer is connected.
+    pub fn reporting_to(mut self, connected: Arc<AtomicBool>) -> Self {
+        self.connected = connected;
+        self
     }
 
     /// Applies `message` once: records it in the inbox and runs the handler
@@ -76,6 +87,7 @@ impl<H: Handler> Consumer<H> {
                 },
                 () = &mut shutdown => return,
             }
+            this.connected.store(false, Ordering::Relaxed);
             if consuming {
                 backoff.reset();
             }
@@ -107,6 +119,7 @@ impl<H: Handler> Consumer<H> {
             )
             .await?;
         *consuming = true;
+        self.connected.store(true, Ordering::Relaxed);
         let lanes: Vec<_> = (0..self.broker.consumer_lanes.max(1))
             .map(|_| {
                 let (sender, receiver) = mpsc::channel(usize::from(self.broker.prefetch.max(1)));

@@ -4,6 +4,8 @@ mod batch_init;
 mod checkout;
 mod orders;
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use sqlx::PgPool;
@@ -21,11 +23,17 @@ pub struct State {
     pub outcomes: Outcomes,
     /// How long a checkout waits for its saga before answering 503.
     pub checkout_timeout: Duration,
+    /// Whether the consumer is connected to the broker, for health.
+    pub broker_connected: Arc<AtomicBool>,
 }
 
 pub fn routes(state: State) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     orders::routes(state.clone())
         .or(checkout::routes(state.clone()))
         .or(batch_init::route(state.pool.clone()))
-        .or(platform::health::route("orders", state.pool))
+        .or(platform::health::route(
+            "orders",
+            state.pool,
+            state.broker_connected,
+        ))
 }

@@ -74,6 +74,7 @@ async fn spawn(database: &str, broker: &BrokerSettings, stock: &str, payment: &s
     let mut settings = Settings::from_env().expect("settings from the environment");
     settings.http.port = 0;
     settings.database = settings.database.with_database(database);
+    settings.database.max_connections = TEST_POOL_SIZE;
     settings.messaging.broker = broker.clone();
     settings.peers.stock_url = stock.to_owned();
     settings.peers.payment_url = payment.to_owned();
@@ -92,6 +93,7 @@ async fn spawn_stock(database: &str, broker: &BrokerSettings) -> (String, PgPool
     let mut settings = stock::configuration::Settings::from_env().expect("stock settings");
     settings.http.port = 0;
     settings.database = settings.database.with_database(database);
+    settings.database.max_connections = TEST_POOL_SIZE;
     settings.messaging.broker = broker.clone();
     let application = stock::startup::Application::build(settings)
         .await
@@ -108,6 +110,7 @@ async fn spawn_payment(database: &str, broker: &BrokerSettings) -> (String, PgPo
     let mut settings = payment::configuration::Settings::from_env().expect("payment settings");
     settings.http.port = 0;
     settings.database = settings.database.with_database(database);
+    settings.database.max_connections = TEST_POOL_SIZE;
     settings.messaging.broker = broker.clone();
     let application = payment::startup::Application::build(settings)
         .await
@@ -119,6 +122,9 @@ async fn spawn_payment(database: &str, broker: &BrokerSettings) -> (String, PgPo
     tokio::spawn(application.run_until_stopped(std::future::pending()));
     started
 }
+
+/// Tests run side by side on one server with a limit of 100 connections.
+const TEST_POOL_SIZE: u32 = 4;
 
 fn fresh(service: &str) -> String {
     platform::testing::fresh_database_name(service)

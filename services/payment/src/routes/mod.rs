@@ -3,11 +3,18 @@
 mod batch_init;
 mod users;
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
 use sqlx::PgPool;
 use warp::{Filter, Rejection, Reply};
 
-pub fn routes(pool: PgPool) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
+/// `broker` says whether the service's consumer is connected, for health.
+pub fn routes(
+    pool: PgPool,
+    broker: Arc<AtomicBool>,
+) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     users::routes(pool.clone())
         .or(batch_init::route(pool.clone()))
-        .or(platform::health::route("payment", pool))
+        .or(platform::health::route("payment", pool, broker))
 }
