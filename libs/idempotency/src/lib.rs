@@ -7,7 +7,7 @@
 //! inbox       the (consumer, message id) records
 //! http/       the Idempotency-Key header: the answer stored with the effect,
 //!             replayed on a repeat, 422 when the key comes with another request
-//! messaging   the relay, the consumer and the pruner of a service, run together
+//! messaging   a service process: HTTP, relay, consumer and pruner, run together
 //! parking     lists and replays parked messages (bin/parking-lot)
 //! pruner      deletes inbox rows and keys past their retention
 //! settings    retentions, from the environment

@@ -1,5 +1,5 @@
-//! The messaging half of a service process: its outbox relay, its consumer
-//! and the pruner, run together beside the HTTP server.
+//! A service process: its HTTP server, and beside it its outbox relay, its
+//! consumer and the pruner, run together until shutdown.
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -9,6 +9,9 @@ use outbox::topology::Topology;
 use outbox::{BrokerSettings, Relay, RelaySettings};
 use platform::settings::SettingError;
 use sqlx::PgPool;
+use tokio::net::TcpListener;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
 
 use crate::{Consumer, Handler, RetentionSettings};
 
@@ -39,37 +42,45 @@ pub struct Subscription<H> {
     pub connected: Arc<AtomicBool>,
 }
 
-/// Runs the relay, the consumer of `subscription` and the pruner until
-/// `shutdown`; each recovers from broker and database faults by itself.
-/// `name` labels the broker connections (e.g. `stock:8201`).
-pub async fn run<H: Handler>(
-    pool: PgPool,
-    settings: MessagingSettings,
-    topology: Topology,
-    subscription: Subscription<H>,
-    name: &str,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) {
-    let shutdown = shutdown.shared();
-    let relay = Relay::new(
-        pool.clone(),
-        settings.broker.clone(),
-        settings.relay,
-        topology.clone(),
-        &format!("{name} relay"),
-    );
-    let consumer = Consumer::new(
-        subscription.queue,
-        pool.clone(),
-        settings.broker,
-        topology,
-        subscription.handler,
-        &format!("{name} consumer"),
-    )
-    .reporting_to(subscription.connected);
-    tokio::join!(
-        relay.run(shutdown.clone()),
-        consumer.run(shutdown.clone()),
-        crate::pruner::run(pool, settings.retention, shutdown),
-    );
+/// The parts of a service process.
+#[derive(Debug)]
+pub struct Process<H> {
+    pub listener: TcpListener,
+    pub routes: BoxedFilter<(Response,)>,
+    pub pool: PgPool,
+    pub settings: MessagingSettings,
+    pub topology: Topology,
+    pub subscription: Subscription<H>,
+    /// Labels the broker connections (e.g. `stock:8201`).
+    pub name: String,
+}
+
+impl<H: Handler> Process<H> {
+    /// Runs HTTP, relay, consumer and pruner until `shutdown`; each of the
+    /// last three recovers from broker and database faults by itself.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) {
+        let shutdown = shutdown.shared();
+        let relay = Relay::new(
+            self.pool.clone(),
+            self.settings.broker.clone(),
+            self.settings.relay,
+            self.topology.clone(),
+            &format!("{} relay", self.name),
+        );
+        let consumer = Consumer::new(
+            self.subscription.queue,
+            self.pool.clone(),
+            self.settings.broker,
+            self.topology,
+            self.subscription.handler,
+            &format!("{} consumer", self.name),
+        )
+        .reporting_to(self.subscription.connected);
+        tokio::join!(
+            platform::http::serve(self.listener, self.routes, shutdown.clone()),
+            relay.run(shutdown.clone()),
+            consumer.run(shutdown.clone()),
+            crate::pruner::run(self.pool, self.settings.retention, shutdown),
+        );
+    }
 }

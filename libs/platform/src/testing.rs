@@ -20,3 +20,39 @@ pub async fn fresh_pool(prefix: &str, migrators: &[&Migrator]) -> PgPool {
 pub fn fresh_database_name(prefix: &str) -> String {
     format!("{prefix}_test_{:032x}", fastrand::u128(..))
 }
+
+/// Drops the database `pool` is connected to, closing its connections: what
+/// a test does to see how a service behaves when its database is gone.
+pub async fn drop_database(pool: &PgPool) {
+    let name: String = sqlx::query_scalar("SELECT current_database()")
+        .fetch_one(pool)
+        .await
+        .expect("database name");
+    let options = pool.connect_options().as_ref().clone().database("postgres");
+    let admin = PgPool::connect_with(options)
+        .await
+        .expect("maintenance connection");
+    let quoted = name.replace('"', "\"\"");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE \"{quoted}\" WITH (FORCE)"
+    )))
+    .execute(&admin)
+    .await
+    .expect("database dropped");
+}
+
+/// Polls `probe` until it returns `true`, for at most ten seconds; `false`
+/// if it never did. For conditions a background task brings about.
+pub async fn eventually<F, Fut>(probe: F) -> bool
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..500 {
+        if probe().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    false
+}

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use futures::FutureExt;
-use idempotency::messaging::{MessagingSettings, Subscription};
+use idempotency::messaging::{MessagingSettings, Process, Subscription};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
@@ -65,29 +65,24 @@ impl Application {
     /// outcomes, until `shutdown`.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let shutdown = shutdown.shared();
-        let name = format!("order:{}", self.port);
-        let messaging = idempotency::messaging::run(
-            self.state.pool.clone(),
-            self.messaging,
-            events::topology(),
-            Subscription {
-                queue: events::ORDER_QUEUE,
-                handler: SagaHandler,
-                connected: self.state.broker_connected.clone(),
-            },
-            &name,
-            shutdown.clone(),
-        );
         let outcomes = crate::checkout::listen(
             self.state.pool.clone(),
             self.state.outcomes.clone(),
             shutdown.clone(),
         );
-        let routes = platform::http::finish(routes(self.state));
-        tokio::join!(
-            platform::http::serve(self.listener, routes, shutdown),
-            messaging,
-            outcomes
-        );
+        let process = Process {
+            listener: self.listener,
+            pool: self.state.pool.clone(),
+            settings: self.messaging,
+            topology: events::topology(),
+            subscription: Subscription {
+                queue: events::ORDER_QUEUE,
+                handler: SagaHandler,
+                connected: self.state.broker_connected.clone(),
+            },
+            name: format!("order:{}", self.port),
+            routes: platform::http::finish(routes(self.state)),
+        };
+        tokio::join!(process.run(shutdown), outcomes);
     }
 }

@@ -2,8 +2,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use futures::FutureExt;
-use idempotency::messaging::{MessagingSettings, Subscription};
+use idempotency::messaging::{MessagingSettings, Process, Subscription};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
@@ -53,22 +52,20 @@ impl Application {
 
     /// Serves HTTP and runs the saga's relay and consumer until `shutdown`.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) {
-        let shutdown = shutdown.shared();
-        let name = format!("stock:{}", self.port);
         let connected = Arc::new(AtomicBool::new(false));
-        let messaging = idempotency::messaging::run(
-            self.pool.clone(),
-            self.messaging,
-            events::topology(),
-            Subscription {
+        let process = Process {
+            routes: platform::http::finish(routes(self.pool.clone(), connected.clone())),
+            listener: self.listener,
+            pool: self.pool,
+            settings: self.messaging,
+            topology: events::topology(),
+            subscription: Subscription {
                 queue: events::STOCK_QUEUE,
                 handler: CheckoutHandler,
-                connected: connected.clone(),
+                connected,
             },
-            &name,
-            shutdown.clone(),
-        );
-        let routes = platform::http::finish(routes(self.pool, connected));
-        tokio::join!(platform::http::serve(self.listener, routes, shutdown), messaging);
+            name: format!("stock:{}", self.port),
+        };
+        process.run(shutdown).await;
     }
 }

@@ -28,7 +28,7 @@ pub fn routes(pool: PgPool) -> impl Filter<Extract = (impl Reply,), Error = Reje
         .and(with_state(pool.clone()))
         .then(|user, amount, request, pool: PgPool| async move {
             execute(&pool, request, move |conn| {
-                Box::pin(add_funds(conn, user, amount))
+                Box::pin(change_credit(conn, user, amount, Change::Add))
             })
             .await
         });
@@ -37,7 +37,10 @@ pub fn routes(pool: PgPool) -> impl Filter<Extract = (impl Reply,), Error = Reje
         .and(request())
         .and(with_state(pool))
         .then(|user, amount, request, pool: PgPool| async move {
-            execute(&pool, request, move |conn| Box::pin(pay(conn, user, amount))).await
+            execute(&pool, request, move |conn| {
+                Box::pin(change_credit(conn, user, amount, Change::Subtract))
+            })
+            .await
         });
     create.or(find).unify().or(add_funds).unify().or(pay).unify()
 }
@@ -63,32 +66,29 @@ async fn find_user(user_id: String, pool: PgPool) -> Result<CreditChanged, Payme
     }
 }
 
-#[tracing::instrument(skip(conn))]
-async fn add_funds(
-    conn: &mut PgConnection,
-    user_id: String,
-    amount: String,
-) -> Result<CreditChanged, PaymentError> {
-    let user_id = UserId::parse(&user_id)?;
-    let amount = Amount::parse("amount", &amount)?;
-    let credit = storage::add_credit(conn, &user_id, amount)
-        .await
-        .map_err(|e| PaymentError::from_credit_change(e, &user_id, amount))?;
-    let credit = credit.ok_or_else(|| PaymentError::UserNotFound(user_id.clone()))?;
-    Ok(CreditChanged::new(user_id, credit))
+/// Which way a request moves the credit.
+#[derive(Debug, Clone, Copy)]
+enum Change {
+    Add,
+    Subtract,
 }
 
+/// `add_funds` and `pay`: parse, change the credit, read the database's
+/// verdict (not found, not enough credit, overflow).
 #[tracing::instrument(skip(conn))]
-async fn pay(
+async fn change_credit(
     conn: &mut PgConnection,
     user_id: String,
     amount: String,
+    change: Change,
 ) -> Result<CreditChanged, PaymentError> {
     let user_id = UserId::parse(&user_id)?;
     let amount = Amount::parse("amount", &amount)?;
-    let credit = storage::subtract_credit(conn, &user_id, amount)
-        .await
-        .map_err(|e| PaymentError::from_credit_change(e, &user_id, amount))?;
+    let credit = match change {
+        Change::Add => storage::add_credit(conn, &user_id, amount).await,
+        Change::Subtract => storage::subtract_credit(conn, &user_id, amount).await,
+    };
+    let credit = credit.map_err(|e| PaymentError::from_credit_change(e, &user_id, amount))?;
     let credit = credit.ok_or_else(|| PaymentError::UserNotFound(user_id.clone()))?;
     Ok(CreditChanged::new(user_id, credit))
 }

@@ -31,26 +31,30 @@ pub async fn add_credit(
     id: &UserId,
     amount: Amount,
 ) -> Result<Option<i64>, DbError> {
-    let credit = sqlx::query_scalar("UPDATE users SET credit = credit + $2 WHERE id = $1 RETURNING credit")
-        .bind(id.as_str())
-        .bind(amount.get())
-        .fetch_optional(executor)
-        .await?;
-    Ok(credit)
+    shift_credit(executor, id, amount.get()).await
 }
 
 /// The new credit, or `None` for an unknown user. The row lock serialises
-/// concurrent payments and the `users_credit_not_negative` constraint refuses
-/// the one that would go below zero.
+/// concurrent changes and the `users_credit_not_negative` constraint refuses the one
+/// that would go below zero.
 #[tracing::instrument(skip(executor))]
 pub async fn subtract_credit(
     executor: impl PgExecutor<'_>,
     id: &UserId,
     amount: Amount,
 ) -> Result<Option<i64>, DbError> {
-    let credit = sqlx::query_scalar("UPDATE users SET credit = credit - $2 WHERE id = $1 RETURNING credit")
+    // An Amount is at most i64::MAX, so its negation cannot overflow.
+    shift_credit(executor, id, -amount.get()).await
+}
+
+async fn shift_credit(
+    executor: impl PgExecutor<'_>,
+    id: &UserId,
+    delta: i64,
+) -> Result<Option<i64>, DbError> {
+    let credit = sqlx::query_scalar("UPDATE users SET credit = credit + $2 WHERE id = $1 RETURNING credit")
         .bind(id.as_str())
-        .bind(amount.get())
+        .bind(delta)
         .fetch_optional(executor)
         .await?;
     Ok(credit)

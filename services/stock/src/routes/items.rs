@@ -27,14 +27,20 @@ pub fn routes(pool: PgPool) -> impl Filter<Extract = (impl Reply,), Error = Reje
         .and(request())
         .and(with_state(pool.clone()))
         .then(|item, amount, request, pool: PgPool| async move {
-            execute(&pool, request, move |conn| Box::pin(add(conn, item, amount))).await
+            execute(&pool, request, move |conn| {
+                Box::pin(change_stock(conn, item, amount, Change::Add))
+            })
+            .await
         });
     let subtract = warp::path!("stock" / "subtract" / String / String)
         .and(warp::post())
         .and(request())
         .and(with_state(pool))
         .then(|item, amount, request, pool: PgPool| async move {
-            execute(&pool, request, move |conn| Box::pin(subtract(conn, item, amount))).await
+            execute(&pool, request, move |conn| {
+                Box::pin(change_stock(conn, item, amount, Change::Subtract))
+            })
+            .await
         });
     create.or(find).unify().or(add).unify().or(subtract).unify()
 }
@@ -60,28 +66,29 @@ async fn find(item_id: String, pool: PgPool) -> Result<StockLevel, StockError> {
         .ok_or(StockError::ItemNotFound(item_id))
 }
 
-#[tracing::instrument(skip(conn))]
-async fn add(conn: &mut PgConnection, item_id: String, amount: String) -> Result<StockChanged, StockError> {
-    let item_id = ItemId::parse(&item_id)?;
-    let amount = Amount::parse("amount", &amount)?;
-    let stock = storage::add_stock(conn, &item_id, amount)
-        .await
-        .map_err(|e| StockError::from_stock_change(e, &item_id, amount))?;
-    let stock = stock.ok_or_else(|| StockError::ItemNotFound(item_id.clone()))?;
-    Ok(StockChanged::new(item_id, stock))
+/// Which way a request moves the stock.
+#[derive(Debug, Clone, Copy)]
+enum Change {
+    Add,
+    Subtract,
 }
 
+/// `add` and `subtract`: parse, change the stock, read the database's
+/// verdict (not found, not enough stock, overflow).
 #[tracing::instrument(skip(conn))]
-async fn subtract(
+async fn change_stock(
     conn: &mut PgConnection,
     item_id: String,
     amount: String,
+    change: Change,
 ) -> Result<StockChanged, StockError> {
     let item_id = ItemId::parse(&item_id)?;
     let amount = Amount::parse("amount", &amount)?;
-    let stock = storage::subtract_stock(conn, &item_id, amount)
-        .await
-        .map_err(|e| StockError::from_stock_change(e, &item_id, amount))?;
+    let stock = match change {
+        Change::Add => storage::add_stock(conn, &item_id, amount).await,
+        Change::Subtract => storage::subtract_stock(conn, &item_id, amount).await,
+    };
+    let stock = stock.map_err(|e| StockError::from_stock_change(e, &item_id, amount))?;
     let stock = stock.ok_or_else(|| StockError::ItemNotFound(item_id.clone()))?;
     Ok(StockChanged::new(item_id, stock))
 }

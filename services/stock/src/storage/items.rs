@@ -31,26 +31,26 @@ pub async fn add_stock(
     id: &ItemId,
     amount: Amount,
 ) -> Result<Option<i64>, DbError> {
-    let stock = sqlx::query_scalar("UPDATE items SET stock = stock + $2 WHERE id = $1 RETURNING stock")
-        .bind(id.as_str())
-        .bind(amount.get())
-        .fetch_optional(executor)
-        .await?;
-    Ok(stock)
+    shift_stock(executor, id, amount.get()).await
 }
 
 /// The new stock, or `None` for an unknown item. The row lock serialises
-/// concurrent subtractions and the `items_stock_not_negative` constraint
-/// refuses the one that would go below zero.
+/// concurrent changes and the `items_stock_not_negative` constraint refuses the one
+/// that would go below zero.
 #[tracing::instrument(skip(executor))]
 pub async fn subtract_stock(
     executor: impl PgExecutor<'_>,
     id: &ItemId,
     amount: Amount,
 ) -> Result<Option<i64>, DbError> {
-    let stock = sqlx::query_scalar("UPDATE items SET stock = stock - $2 WHERE id = $1 RETURNING stock")
+    // An Amount is at most i64::MAX, so its negation cannot overflow.
+    shift_stock(executor, id, -amount.get()).await
+}
+
+async fn shift_stock(executor: impl PgExecutor<'_>, id: &ItemId, delta: i64) -> Result<Option<i64>, DbError> {
+    let stock = sqlx::query_scalar("UPDATE items SET stock = stock + $2 WHERE id = $1 RETURNING stock")
         .bind(id.as_str())
-        .bind(amount.get())
+        .bind(delta)
         .fetch_optional(executor)
         .await?;
     Ok(stock)
