@@ -39,8 +39,11 @@ impl Topology {
     /// with the same arguments is a no-op, so every replica may do it.
     pub async fn declare(&self, channel: &Channel, settings: &BrokerSettings) -> Result<(), lapin::Error> {
         for exchange in &self.exchanges {
+            // Where queues expire (tests), exchanges go with their last
+            // binding, so test namespaces leave nothing behind.
             let options = ExchangeDeclareOptions {
                 durable: true,
+                auto_delete: settings.queue_expires.is_some(),
                 ..ExchangeDeclareOptions::default()
             };
             channel
