@@ -23,6 +23,18 @@ async fn order(
     (order, user, item)
 }
 
+/// The saga's status and the events of its timeline, from the status endpoint.
+async fn saga(app: &TestApp, order: &str) -> (String, Vec<String>) {
+    let (_, body) = app.get(&format!("/orders/status/{order}")).await;
+    let steps = body["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .map(|step| step["event"].as_str().expect("event").to_owned())
+        .collect();
+    (body["status"].as_str().expect("status").to_owned(), steps)
+}
+
 #[tokio::test]
 async fn a_checkout_takes_stock_and_credit_and_pays_the_order() {
     let app = spawn_app().await;
@@ -33,15 +45,9 @@ async fn a_checkout_takes_stock_and_credit_and_pays_the_order() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!((app.stock_of(&item).await, app.credit_of(&user).await), (3, 4));
     assert_eq!(app.get(&format!("/orders/find/{order}")).await.1["paid"], true);
-    let (_, saga) = app.get(&format!("/orders/status/{order}")).await;
-    let steps: Vec<&str> = saga["timeline"]
-        .as_array()
-        .expect("timeline")
-        .iter()
-        .map(|step| step["event"].as_str().expect("event"))
-        .collect();
+    let (status, steps) = saga(&app, &order).await;
     assert_eq!(steps, ["CheckoutRequested", "StockReserved", "PaymentSucceeded"]);
-    assert_eq!(saga["status"], "paid");
+    assert_eq!(status, "paid");
 }
 
 #[tokio::test]
@@ -86,13 +92,7 @@ async fn not_enough_credit_gives_the_stock_back_before_the_409_and_a_retry_after
 
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!((app.stock_of(&item).await, app.credit_of(&user).await), (9, 0));
-    let (_, saga) = app.get(&format!("/orders/status/{order}")).await;
-    let steps: Vec<&str> = saga["timeline"]
-        .as_array()
-        .expect("timeline")
-        .iter()
-        .map(|step| step["event"].as_str().expect("event"))
-        .collect();
+    let (_, steps) = saga(&app, &order).await;
     assert_eq!(
         steps,
         [
