@@ -254,17 +254,12 @@ async fn listening(pool: &PgPool) -> bool {
         > 0
 }
 
-/// Polls `condition` until it holds, for at most ten seconds.
+/// Waits (at most ten seconds) until `condition` holds.
 async fn wait_until<F, Fut>(condition: F)
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    for _ in 0..1000 {
-        if condition().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("condition not reached within ten seconds");
+    let reached = platform::testing::eventually(Duration::from_secs(10), condition).await;
+    assert!(reached, "condition not reached within ten seconds");
 }

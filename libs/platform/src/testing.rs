@@ -41,18 +41,21 @@ pub async fn drop_database(pool: &PgPool) {
     .expect("database dropped");
 }
 
-/// Polls `probe` until it returns `true`, for at most ten seconds; `false`
-/// if it never did. For conditions a background task brings about.
-pub async fn eventually<F, Fut>(probe: F) -> bool
+/// Polls `probe` every 20 ms until it returns `true`, for at most `limit`;
+/// `false` if it never did. For conditions a background task brings about.
+pub async fn eventually<F, Fut>(limit: std::time::Duration, probe: F) -> bool
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    for _ in 0..500 {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
         if probe().await {
             return true;
         }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    false
 }

@@ -170,18 +170,12 @@ impl Stop {
     }
 }
 
-/// Polls `condition` until it holds, for at most `seconds`.
+/// Waits (at most `seconds`) until `condition` holds.
 pub async fn wait_until<F, Fut>(seconds: u64, condition: F)
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
-    while tokio::time::Instant::now() < deadline {
-        if condition().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("condition not reached within {seconds} s");
+    let reached = platform::testing::eventually(Duration::from_secs(seconds), condition).await;
+    assert!(reached, "condition not reached within {seconds} s");
 }

@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use reqwest::StatusCode;
 
 use crate::helpers::spawn_app;
@@ -7,8 +9,9 @@ async fn health_is_200_once_the_database_answers_and_the_consumer_is_connected()
     let app = spawn_app().await;
 
     // The consumer connects in the background, within milliseconds.
-    let healthy =
-        platform::testing::eventually(|| async { app.get("/orders/health").await.0 == StatusCode::OK });
+    let healthy = platform::testing::eventually(Duration::from_secs(10), || async {
+        app.get("/orders/health").await.0 == StatusCode::OK
+    });
 
     assert!(healthy.await, "{:?}", app.get("/orders/health").await);
 }
