@@ -3,11 +3,15 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 LOCAL := deploy/local
+REPORTS := target/reports
+# The harness, built like the system `make up` runs.
+HARNESS := cargo run --quiet --release --locked -p consistency-test --
 
-.PHONY: help up down ps test fmt lint unit-test smoke-test infra bench bench-messaging parked replay-parked
+.PHONY: help up down ps test fmt lint unit-test smoke-test infra consistency-test chaos bench bench-checkout \
+	bench-messaging parked replay-parked deploy-k8s undeploy-k8s deploy-k8s-check
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 up: ## Install what is missing, build (release) and start every replica and the gateway
 	@$(LOCAL)/up.sh
@@ -21,7 +25,7 @@ ps: ## One line per process: <name> <pid> 127.0.0.1:<port> <state>
 infra: ## Install and start PostgreSQL and RabbitMQ where they are missing or down
 	@$(LOCAL)/infra.sh
 
-test: infra fmt lint unit-test smoke-test ## Everything CI runs: formatting, lints, all tests
+test: infra fmt lint deploy-k8s-check unit-test smoke-test ## Everything CI runs: formatting, lints, manifests, all tests
 
 fmt: ## Check formatting
 	cargo fmt --all --check
@@ -39,7 +43,17 @@ unit-test: infra ## Unit and integration tests against the real PostgreSQL and R
 smoke-test: infra ## The scripts and the gateway end to end, on ports of their own
 	@$(LOCAL)/smoke-test.sh
 
-bench: bench-messaging ## Every benchmark (release build)
+consistency-test: up ## The course scenario and its multi-item variant against `make up`'s system
+	$(HARNESS) consistency --report $(REPORTS)/consistency.json
+	$(HARNESS) consistency --multi-item --report $(REPORTS)/consistency-multi-item.json
+
+chaos: up ## The scenarios with each fault injected mid-run: replicas killed, broker and database restarted
+	$(HARNESS) chaos --multi-item-too --report $(REPORTS)/chaos.json
+
+bench: bench-checkout bench-messaging ## Every benchmark (release build)
+
+bench-checkout: up ## Saga checkouts/s at stepped concurrency beside one-transaction checkouts (pgbench), p99 at half load
+	$(HARNESS) bench --plots $(REPORTS)/bench --report $(REPORTS)/bench.json
 
 bench-messaging: infra ## Outbox relay throughput and commit-to-consumer latency, side by side
 	cargo bench -p idempotency --bench messaging --locked
@@ -51,3 +65,12 @@ replay-parked: ## Replay a queue's parked messages: make replay-parked QUEUE=sto
 	@test -n "$(QUEUE)" || { echo "usage: make replay-parked QUEUE=<queue>"; exit 1; }
 	cargo run -q -p idempotency --bin parking-lot -- list $(QUEUE)
 	cargo run -q -p idempotency --bin parking-lot -- replay $(QUEUE)
+
+deploy-k8s: ## Install into the current kube context (OVERLAY=laptop|cluster, WEBSHOP_IMAGE=<image>)
+	@deploy/k8s/deploy.sh
+
+undeploy-k8s: ## Remove what deploy-k8s installed from the current kube context, data included
+	@deploy/k8s/undeploy.sh
+
+deploy-k8s-check: ## Render and validate every Kubernetes manifest, Helm values and the compose file, offline
+	@deploy/k8s/check.sh

@@ -134,6 +134,52 @@ impl Shop {
         number(&body, "credit")
     }
 
+    /// The saga's state (`open`, `checking_out`, `paid`, `failed`) from the
+    /// status endpoint, or `None` when the system has no such endpoint.
+    pub async fn saga_state(&self, order: &str) -> anyhow::Result<Option<String>> {
+        let url = format!("{}/orders/status/{order}", self.order);
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("GET {url}"))?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let body: Value = response.error_for_status()?.json().await?;
+        Ok(Some(text(&body, "status")?))
+    }
+
+    /// Whether every service answers its health check (through the gateway,
+    /// one replica each).
+    pub async fn is_healthy(&self) -> bool {
+        let checks = [
+            format!("{}/orders/health", self.order),
+            format!("{}/stock/health", self.stock),
+            format!("{}/payment/health", self.payment),
+        ];
+        for url in checks {
+            match self.http.get(&url).send().await {
+                Ok(response) if response.status().is_success() => {}
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    /// The course's bulk set-up: items `0..n`, users `0..n`, orders `0..n`
+    /// of two random items each at `price`.
+    pub async fn batch_init(&self, n: usize, stock: i64, credit: i64, price: i64) -> anyhow::Result<()> {
+        self.post_ok(format!("{}/stock/batch_init/{n}/{stock}/{price}", self.stock))
+            .await?;
+        self.post_ok(format!("{}/payment/batch_init/{n}/{credit}", self.payment))
+            .await?;
+        self.post_ok(format!("{}/orders/batch_init/{n}/{n}/{n}/{price}", self.order))
+            .await?;
+        Ok(())
+    }
+
     pub async fn is_paid(&self, order: &str) -> anyhow::Result<bool> {
         let body = self.get_ok(format!("{}/orders/find/{order}", self.order)).await?;
         body["paid"].as_bool().context("find answered no paid flag")

@@ -1,62 +1,52 @@
-//! Checkout latency at a steady, moderate load: orders that can all be
-//! paid, checked out open-loop at a fixed rate, one latency per answer.
-use std::time::{Duration, Instant};
+//! Latency percentiles of a set of answers.
+use std::time::Duration;
 
-use anyhow::ensure;
+use serde::Serialize;
 
-use crate::scenario::{Shape, set_up};
-
-#[derive(Debug, clap::Args)]
-pub struct Options {
-    #[command(flatten)]
-    urls: crate::client::Urls,
-    /// How many checkouts.
-    #[arg(long, default_value_t = 1000)]
-    checkouts: usize,
-    /// Checkouts started per second, whatever the answers' pace.
-    #[arg(long, default_value_t = 100)]
-    rate: u64,
+/// Percentiles in milliseconds; all zero when there were no answers.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Percentiles {
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
 }
 
-pub async fn run(options: &Options) -> anyhow::Result<()> {
-    let shop = options.urls.shop()?;
-    let shape = Shape {
-        multi_item: false,
-        checkouts: options.checkouts,
-        stock: options.checkouts as i64,
-        concurrency: 64,
-    };
-    let world = set_up(&shop, &shape).await?;
-    let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / options.rate as f64));
-    let mut running = Vec::with_capacity(world.orders.len());
-    for order in &world.orders {
-        ticks.tick().await;
-        let (shop, id) = (shop.clone(), order.id.clone());
-        running.push(tokio::spawn(async move {
-            let started = Instant::now();
-            let status = shop.checkout(&id).await;
-            (status, started.elapsed())
-        }));
+impl Percentiles {
+    pub fn of(mut latencies: Vec<Duration>) -> Percentiles {
+        if latencies.is_empty() {
+            return Percentiles::default();
+        }
+        latencies.sort_unstable();
+        let at = |p: f64| {
+            let rank = ((latencies.len() - 1) as f64 * p).round() as usize;
+            latencies[rank].as_secs_f64() * 1000.0
+        };
+        Percentiles {
+            p50_ms: at(0.50),
+            p95_ms: at(0.95),
+            p99_ms: at(0.99),
+            max_ms: at(1.0),
+        }
     }
-    let mut latencies = Vec::with_capacity(running.len());
-    for task in running {
-        let (status, latency) = task.await?;
-        ensure!(
-            status.is_some_and(|s| s.is_success()),
-            "a payable checkout answered {status:?}"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_pick_the_nearest_rank() {
+        let latencies = (1..=100).map(Duration::from_millis).collect();
+        let p = Percentiles::of(latencies);
+        assert_eq!(
+            (p.p50_ms, p.p95_ms, p.p99_ms, p.max_ms),
+            (51.0, 95.0, 99.0, 100.0)
         );
-        latencies.push(latency);
     }
-    latencies.sort();
-    let at = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1000.0;
-    println!(
-        "checkout latency, {} checkouts at {}/s: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        latencies.len(),
-        options.rate,
-        at(0.5),
-        at(0.95),
-        at(0.99),
-        at(1.0)
-    );
-    Ok(())
+
+    #[test]
+    fn no_answers_give_zeros() {
+        assert_eq!(Percentiles::of(Vec::new()).max_ms, 0.0);
+    }
 }

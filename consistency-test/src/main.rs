@@ -1,20 +1,35 @@
-//! The webshop's consistency harness: it talks to the system only through
-//! the public HTTP contract, so it checks any implementation of it.
+//! The webshop's consistency, chaos and stress harness. It talks to the
+//! system only through the public HTTP contract (one gateway URL, or one URL
+//! per service), so it checks any implementation of that contract.
 //!
 //! ```text
-//! consistency-test consistency [--url URL] [--multi-item] [--fault-after N --fault-command CMD]
-//! consistency-test latency     [--url URL] [--checkouts N] [--rate PER_SECOND]
+//! consistency-test consistency [--multi-item] [--fault-after N --fault-command CMD]
+//! consistency-test chaos       [--faults kill:stock-1,broker,...] [--multi-item-too]
+//! consistency-test stress      [--scale N] [--concurrency 4,8,...] [--rate R]
+//! consistency-test bench       [--scale N] [--concurrency 4,8,...]
 //! ```
-//! Exit status 0 only when every figure is 0.
+//! Every subcommand prints a summary, writes it as JSON with `--report FILE`,
+//! and exits non-zero when an invariant was broken.
+mod bench;
+mod chaos;
 mod client;
+mod fault;
 mod latency;
+mod monolith;
+mod plot;
+mod progress;
 mod report;
 mod scenario;
+mod stress;
 
+use std::path::Path;
+
+use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use serde::Serialize;
 
 #[derive(Debug, Parser)]
-#[command(about = "Load the webshop through its HTTP contract and prove its invariants")]
+#[command(about = "Load the webshop through its HTTP contract, break it, and prove its invariants")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -25,8 +40,15 @@ enum Command {
     /// The course scenario: concurrent checkouts of scarce stock by users
     /// with little credit; reads the state back and counts inconsistencies.
     Consistency(scenario::Options),
-    /// Checkout latency percentiles at a steady rate of payable checkouts.
-    Latency(latency::Options),
+    /// The scenario once per fault: SIGKILL of replicas, broker and database
+    /// restarts, each injected mid-run and repaired before the next.
+    Chaos(chaos::Options),
+    /// Checkouts of batch-initialised orders at stepped concurrency (or one
+    /// open-loop rate): committed checkouts/s, latency percentiles, plots.
+    Stress(stress::Options),
+    /// The stress test at its best concurrency beside the same checkout as
+    /// one PostgreSQL transaction (pgbench): the ratio of the two.
+    Bench(bench::Options),
 }
 
 #[tokio::main]
@@ -35,11 +57,40 @@ async fn main() -> anyhow::Result<()> {
         Command::Consistency(options) => {
             let report = scenario::run(&options).await?;
             println!("{report}");
+            write_json(options.report.as_deref(), &report)?;
             if !report.is_consistent() {
-                anyhow::bail!("{} inconsistencies", report.total_inconsistencies());
+                bail!("{} inconsistencies", report.total_inconsistencies());
             }
         }
-        Command::Latency(options) => latency::run(&options).await?,
+        Command::Chaos(options) => {
+            let report = chaos::run(&options).await?;
+            println!("{report}");
+            write_json(options.report.as_deref(), &report)?;
+            if report.total_inconsistencies() > 0 {
+                bail!("{} inconsistencies", report.total_inconsistencies());
+            }
+        }
+        Command::Stress(options) => {
+            let report = stress::run(&options).await?;
+            println!("{report}");
+            write_json(options.report.as_deref(), &report)?;
+        }
+        Command::Bench(options) => {
+            let report = bench::run(&options).await?;
+            println!("{report}");
+            write_json(options.report.as_deref(), &report)?;
+        }
     }
+    Ok(())
+}
+
+fn write_json(path: Option<&Path>, report: &impl Serialize) -> anyhow::Result<()> {
+    let Some(path) = path else { return Ok(()) };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, serde_json::to_vec_pretty(report)?)
+        .with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("report written to {}", path.display());
     Ok(())
 }

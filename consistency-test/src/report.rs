@@ -1,14 +1,16 @@
 //! The figures: the course's four, and our stricter ones.
 use std::fmt;
-use std::time::Duration;
 
 use futures::stream::{self, StreamExt, TryStreamExt};
 use reqwest::StatusCode;
+use serde::Serialize;
 
 use crate::client::Shop;
-use crate::scenario::World;
+use crate::progress::Phase;
+use crate::scenario::{Checkouts, World};
 
 /// Each checkout's answer, in the order of `World::orders`.
+#[derive(Debug)]
 pub struct Answers(Vec<Option<StatusCode>>);
 
 impl Answers {
@@ -23,16 +25,33 @@ impl Answers {
     fn paid(&self, n: usize) -> bool {
         self.0[n].is_some_and(|s| s.is_success())
     }
+
+    pub fn summary(&self) -> String {
+        let ok = (0..self.len()).filter(|n| self.paid(*n)).count();
+        let refused = self.0.iter().flatten().filter(|s| s.is_client_error()).count();
+        format!(
+            "{ok} paid (2xx), {refused} refused (4xx), {} other",
+            self.len() - ok - refused
+        )
+    }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize)]
 pub struct Report {
+    /// `single-item` or `multi-item`.
+    pub scenario: String,
     pub checkouts: usize,
+    /// Checkouts not answered yet when the fault was injected, if one was.
+    pub in_flight_at_fault: Option<usize>,
+    /// Checkouts not answered yet when the fault had taken effect (the
+    /// inject command had returned).
+    pub in_flight_once_broken: Option<usize>,
     pub succeeded: usize,
     pub refused: usize,
     /// Neither 2xx nor 4xx: 5xx, a gateway error, or no answer at all.
     pub other_answers: usize,
-    pub elapsed: Duration,
+    /// From the first checkout sent to the last answer.
+    pub elapsed_secs: f64,
     /// Units the 2xx answers sold minus units the stock lost.
     pub stock_inconsistency_answers: i64,
     /// Items whose stock is not their start minus what paid orders took.
@@ -46,15 +65,11 @@ pub struct Report {
 }
 
 impl Report {
-    pub async fn compare(
-        shop: &Shop,
-        world: &World,
-        answers: &Answers,
-        elapsed: Duration,
-    ) -> anyhow::Result<Report> {
+    pub async fn compare(shop: &Shop, world: &World, checkouts: &Checkouts) -> anyhow::Result<Report> {
+        let answers = &checkouts.answers;
         let mut report = Report {
             checkouts: answers.len(),
-            elapsed,
+            elapsed_secs: checkouts.elapsed.as_secs_f64(),
             ..Report::default()
         };
         for status in &answers.0 {
@@ -84,15 +99,19 @@ impl Report {
             }
         }
         report.stock_inconsistency_answers = taken.iter().sum::<i64>() - lost;
+        let phase = Phase::new("reading the state back", world.orders.len());
+        let phase_ref = &phase;
         let read = stream::iter(world.orders.iter().enumerate())
             .map(|(n, order)| async move {
                 let credit = shop.credit_of(&order.user).await?;
                 let paid = shop.is_paid(&order.id).await?;
+                phase_ref.advance(1);
                 anyhow::Ok((n, credit, paid))
             })
             .buffer_unordered(64)
             .try_collect::<Vec<_>>()
             .await?;
+        phase.finish(&format!("{} users' credit and orders' paid flag", read.len()));
         let mut spent = 0;
         for (n, credit, paid) in read {
             let order = &world.orders[n];
@@ -123,9 +142,10 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "checkouts: {} in {:.2} s: {} succeeded (2xx), {} refused (4xx), {} other",
+            "{}: {} checkouts in {:.2} s: {} succeeded (2xx), {} refused (4xx), {} other",
+            self.scenario,
             self.checkouts,
-            self.elapsed.as_secs_f64(),
+            self.elapsed_secs,
             self.succeeded,
             self.refused,
             self.other_answers

@@ -1,30 +1,54 @@
-//! The scenario: set up items, users and orders through the API, check all
-//! orders out at once (optionally with a fault in the middle), read the
-//! state back through the API and compare it with the answers.
-use std::sync::Arc;
+//! The course scenario: set up items, users and orders through the API,
+//! check all orders out at once (optionally with a fault in the middle), read
+//! the state back through the API right after the last answer and compare it
+//! with the answers.
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use reqwest::StatusCode;
+use tokio::sync::oneshot;
 
 use crate::client::Shop;
+use crate::fault;
+use crate::progress::Phase;
 use crate::report::{Answers, Report};
+
+/// The shape of one scenario run.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Shape {
+    /// How many users, orders and concurrent checkouts.
+    #[arg(long, default_value_t = 1000)]
+    pub checkouts: usize,
+    /// Single-item scenario: the item's stock (each order wants one unit).
+    #[arg(long, default_value_t = 100)]
+    pub stock: i64,
+    /// Orders of 1-4 different items of six, quantities 1-2, some scarce.
+    #[arg(long)]
+    pub multi_item: bool,
+    /// Concurrent requests while setting up.
+    #[arg(long, default_value_t = 64)]
+    pub setup_concurrency: usize,
+}
+
+impl Shape {
+    pub fn name(&self) -> &'static str {
+        if self.multi_item {
+            "multi-item"
+        } else {
+            "single-item"
+        }
+    }
+}
 
 #[derive(Debug, clap::Args)]
 pub struct Options {
     #[command(flatten)]
     urls: crate::client::Urls,
-    /// How many users, orders and concurrent checkouts.
-    #[arg(long, default_value_t = 1000)]
-    checkouts: usize,
-    /// Single-item scenario: the item's stock (each order wants one unit).
-    #[arg(long, default_value_t = 100)]
-    stock: i64,
-    /// Orders of 1-4 different items of six, quantities 1-2, some scarce.
-    #[arg(long)]
-    multi_item: bool,
+    #[command(flatten)]
+    shape: Shape,
     /// Run `--fault-command` once this many checkouts have answered.
     #[arg(long, requires = "fault_command")]
     fault_after: Option<usize>,
@@ -32,18 +56,20 @@ pub struct Options {
     /// replica and restarts it); the state is read after it has finished.
     #[arg(long)]
     fault_command: Option<String>,
-    /// Concurrent requests while setting up.
-    #[arg(long, default_value_t = 64)]
-    setup_concurrency: usize,
+    /// Where to write the report as JSON.
+    #[arg(long)]
+    pub report: Option<std::path::PathBuf>,
 }
 
 /// What was set up: items with their starting stock and price, and one
 /// user with one order per checkout.
+#[derive(Debug)]
 pub struct World {
     pub items: Vec<(String, i64, i64)>,
     pub orders: Vec<Order>,
 }
 
+#[derive(Debug)]
 pub struct Order {
     pub id: String,
     pub user: String,
@@ -55,55 +81,42 @@ pub struct Order {
 
 pub async fn run(options: &Options) -> anyhow::Result<Report> {
     let shop = options.urls.shop()?;
-    let started = Instant::now();
-    let shape = Shape {
-        multi_item: options.multi_item,
-        checkouts: options.checkouts,
-        stock: options.stock,
-        concurrency: options.setup_concurrency,
+    let world = set_up(&shop, &options.shape).await.context("setting up")?;
+    let trigger = options.fault_after.zip(options.fault_command.clone());
+    let (checkouts, injected) = match trigger {
+        Some((after, command)) => {
+            let plan = fault::Plan {
+                inject: command,
+                hold: Duration::ZERO,
+                repair: None,
+            };
+            let (now, signal) = oneshot::channel();
+            let fault = tokio::spawn(fault::when_signalled(signal, plan));
+            let checkouts = check_out_all(&shop, &world, Some(Trigger { after, now })).await;
+            (checkouts, fault.await??)
+        }
+        None => (check_out_all(&shop, &world, None).await, None),
     };
-    let world = set_up(&shop, &shape).await.context("setting up")?;
-    eprintln!(
-        "set up {} items, {} users and orders in {:.1} s",
-        world.items.len(),
-        world.orders.len(),
-        started.elapsed().as_secs_f64()
-    );
-    let started = Instant::now();
-    let answers = check_out_all(&shop, &world, options).await?;
-    let elapsed = started.elapsed();
-    eprintln!(
-        "{} checkouts answered in {:.2} s",
-        answers.len(),
-        elapsed.as_secs_f64()
-    );
-    let report = Report::compare(&shop, &world, &answers, elapsed).await?;
+    let mut report = Report::compare(&shop, &world, &checkouts).await?;
+    report.scenario = options.shape.name().to_owned();
+    report.in_flight_at_fault = injected.map(|i| i.in_flight);
+    report.in_flight_once_broken = injected.map(|i| i.in_flight_once_broken);
     Ok(report)
 }
 
-/// What to set up.
-pub struct Shape {
-    pub multi_item: bool,
-    pub checkouts: usize,
-    /// The single item's stock.
-    pub stock: i64,
-    /// Concurrent requests while setting up.
-    pub concurrency: usize,
-}
-
-pub async fn set_up(shop: &Shop, options: &Shape) -> anyhow::Result<World> {
-    let plan: Vec<(i64, i64)> = if options.multi_item {
+pub async fn set_up(shop: &Shop, shape: &Shape) -> anyhow::Result<World> {
+    let plan: Vec<(i64, i64)> = if shape.multi_item {
         vec![(1, 5), (2, 20), (3, 200), (4, 3), (5, 50), (6, 1000)]
     } else {
-        vec![(1, options.stock)]
+        vec![(1, shape.stock)]
     };
     let mut items = Vec::new();
     for (price, stock) in plan {
         items.push((shop.create_item(price, stock).await?, stock, price));
     }
-    let orders: Vec<(i64, Vec<(usize, i64)>)> = (0..options.checkouts)
+    let orders: Vec<(i64, Vec<(usize, i64)>)> = (0..shape.checkouts)
         .map(|n| {
-            if options.multi_item {
+            if shape.multi_item {
                 let lines = (0..1 + n % 4).map(|k| ((n * 7 + k * 3) % items.len(), 1 + ((n + k) % 2) as i64));
                 (if n % 7 == 0 { 2 } else { 40 }, merge(lines.collect()))
             } else {
@@ -111,7 +124,8 @@ pub async fn set_up(shop: &Shop, options: &Shape) -> anyhow::Result<World> {
             }
         })
         .collect();
-    let items_ref = &items;
+    let phase = Phase::new(&format!("set up ({})", shape.name()), orders.len());
+    let (items_ref, phase_ref) = (&items, &phase);
     let orders = stream::iter(orders)
         .map(|(credit, lines)| async move {
             let user = shop.create_user(credit).await?;
@@ -119,6 +133,7 @@ pub async fn set_up(shop: &Shop, options: &Shape) -> anyhow::Result<World> {
                 lines.iter().map(|(i, q)| (items_ref[*i].0.clone(), *q)).collect();
             let id = shop.create_order(&user, &wanted).await?;
             let cost = lines.iter().map(|(i, q)| items_ref[*i].2 * q).sum();
+            phase_ref.advance(1);
             anyhow::Ok(Order {
                 id,
                 user,
@@ -127,9 +142,14 @@ pub async fn set_up(shop: &Shop, options: &Shape) -> anyhow::Result<World> {
                 cost,
             })
         })
-        .buffered(options.concurrency)
-        .try_collect()
+        .buffered(shape.setup_concurrency)
+        .try_collect::<Vec<_>>()
         .await?;
+    phase.finish(&format!(
+        "{} items, {} users with one order each",
+        items.len(),
+        orders.len()
+    ));
     Ok(World { items, orders })
 }
 
@@ -145,45 +165,53 @@ fn merge(lines: Vec<(usize, i64)>) -> Vec<(usize, i64)> {
     merged
 }
 
-async fn check_out_all(shop: &Shop, world: &World, options: &Options) -> anyhow::Result<Answers> {
+/// Says "now", with a counter of the checkouts still in flight, once
+/// `after` checkouts have answered.
+#[derive(Debug)]
+pub struct Trigger {
+    pub after: usize,
+    pub now: oneshot::Sender<fault::InFlight>,
+}
+
+/// Every checkout's answer, and when the last one came.
+#[derive(Debug)]
+pub struct Checkouts {
+    pub answers: Answers,
+    pub elapsed: Duration,
+    pub last_answer: Instant,
+}
+
+/// Checks every order out at once, each checkout its own request.
+pub async fn check_out_all(shop: &Shop, world: &World, trigger: Option<Trigger>) -> Checkouts {
+    let started = Instant::now();
     let answered = Arc::new(AtomicUsize::new(0));
-    let (fault_tx, fault_rx) = tokio::sync::oneshot::channel::<usize>();
-    let fault_tx = std::sync::Mutex::new(Some(fault_tx));
-    let fault = {
-        let command = options.fault_command.clone();
-        tokio::spawn(async move {
-            let Some(command) = command else { return Ok(()) };
-            let Ok(in_flight) = fault_rx.await else {
-                return Ok(());
-            };
-            eprintln!("injecting fault with {in_flight} checkouts in flight: {command}");
-            let status = tokio::process::Command::new("sh")
-                .arg("-c")
-                .arg(&command)
-                .status()
-                .await?;
-            eprintln!("fault command finished: {status}");
-            anyhow::ensure!(status.success(), "fault command failed: {status}");
-            Ok(())
-        })
-    };
+    let trigger = Mutex::new(trigger);
+    let phase = Phase::new("checkouts", world.orders.len());
     let requests = world.orders.iter().map(|order| {
-        let answered = answered.clone();
-        let fault_tx = &fault_tx;
+        let (answered, trigger, phase) = (&answered, &trigger, &phase);
         async move {
             let status: Option<StatusCode> = shop.checkout(&order.id).await;
             let count = answered.fetch_add(1, Ordering::SeqCst) + 1;
-            let trigger = (Some(count) == options.fault_after)
-                .then(|| fault_tx.lock().ok().and_then(|mut t| t.take()))
-                .flatten();
-            if let Some(trigger) = trigger {
-                let _ = trigger.send(world.orders.len() - count);
+            phase.advance(1);
+            if let Ok(mut slot) = trigger.lock()
+                && slot.as_ref().is_some_and(|t| t.after == count)
+                && let Some(t) = slot.take()
+            {
+                let _ = t.now.send(fault::InFlight {
+                    total: world.orders.len(),
+                    answered: answered.clone(),
+                });
             }
             status
         }
     });
     let statuses = futures::future::join_all(requests).await;
-    drop(fault_tx);
-    fault.await??;
-    Ok(Answers::new(statuses))
+    let elapsed = started.elapsed();
+    let answers = Answers::new(statuses);
+    phase.finish(&answers.summary());
+    Checkouts {
+        answers,
+        elapsed,
+        last_answer: Instant::now(),
+    }
 }
