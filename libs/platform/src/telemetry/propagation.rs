@@ -41,3 +41,57 @@ pub fn continue_trace(span: &tracing::Span, traceparent: Option<&str>) {
         let _ = span.set_parent(cx);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::trace::TracerProvider as _;
+    use opentelemetry_sdk::trace::SdkTracerProvider;
+    use tracing_subscriber::prelude::*;
+
+    use super::*;
+
+    const REMOTE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    fn traced() -> impl tracing::Subscriber {
+        let provider = SdkTracerProvider::builder().build();
+        tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")))
+    }
+
+    #[test]
+    fn a_span_continues_a_remote_trace_and_passes_its_own_span_on() {
+        tracing::subscriber::with_default(traced(), || {
+            let span = tracing::info_span!("consume");
+
+            continue_trace(&span, Some(REMOTE));
+
+            let own = traceparent_of(&span).expect("a traceparent");
+            assert!(own.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"), "{own}");
+            assert_ne!(own, REMOTE, "the span's own id, not its parent's");
+        });
+    }
+
+    #[test]
+    fn a_malformed_traceparent_leaves_a_root_with_a_fresh_trace() {
+        tracing::subscriber::with_default(traced(), || {
+            let span = tracing::info_span!("consume");
+
+            continue_trace(&span, Some("00-not-a-trace-01"));
+
+            let own = traceparent_of(&span).expect("a traceparent");
+            assert!(!own.contains("4bf92f3577b34da6a3ce929d0e0e4736"), "{own}");
+        });
+    }
+
+    #[test]
+    fn without_tracing_nothing_is_propagated() {
+        let untraced = tracing_subscriber::registry();
+        tracing::subscriber::with_default(untraced, || {
+            let span = tracing::info_span!("consume");
+
+            continue_trace(&span, Some(REMOTE));
+
+            assert_eq!(traceparent_of(&span), None);
+        });
+    }
+}
