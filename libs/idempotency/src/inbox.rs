@@ -7,6 +7,7 @@ use uuid::Uuid;
 /// transaction. `false` when it was recorded before: the caller must then
 /// skip the effect. A concurrent duplicate waits on the primary key until
 /// the first transaction ends, then sees the row.
+#[tracing::instrument(skip(tx))]
 pub async fn record(tx: &mut PgConnection, consumer: &str, message_id: Uuid) -> Result<bool, DbError> {
     let inserted =
         sqlx::query("INSERT INTO inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")

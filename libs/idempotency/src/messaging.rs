@@ -8,6 +8,7 @@ use futures::FutureExt;
 use outbox::topology::Topology;
 use outbox::{BrokerSettings, Relay, RelaySettings};
 use platform::settings::SettingError;
+use platform::telemetry::Telemetry;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use warp::filters::BoxedFilter;
@@ -53,6 +54,9 @@ pub struct Process<H> {
     pub subscription: Subscription<H>,
     /// Labels the broker connections (e.g. `stock:8201`).
     pub name: String,
+    /// The service's name for spans and its metrics registry, which the
+    /// relay, the consumer and the database pool report into.
+    pub telemetry: Telemetry,
 }
 
 impl<H: Handler> Process<H> {
@@ -66,7 +70,8 @@ impl<H: Handler> Process<H> {
             self.settings.relay,
             self.topology.clone(),
             &format!("{} relay", self.name),
-        );
+        )
+        .with_telemetry(&self.telemetry);
         let consumer = Consumer::new(
             self.subscription.queue,
             self.pool.clone(),
@@ -75,7 +80,9 @@ impl<H: Handler> Process<H> {
             self.subscription.handler,
             &format!("{} consumer", self.name),
         )
-        .reporting_to(self.subscription.connected);
+        .reporting_to(self.subscription.connected)
+        .with_telemetry(&self.telemetry);
+        self.telemetry.observe_pool(&self.pool);
         tokio::join!(
             platform::http::serve(self.listener, self.routes, shutdown.clone()),
             relay.run(shutdown.clone()),

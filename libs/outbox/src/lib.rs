@@ -21,13 +21,19 @@
 //!
 //! Modules: `message` (what is enqueued), `store` (the SQL), `relay`,
 //! `broker` (connections and publishing), `topology` (exchanges, queues),
-//! `backoff`, `settings`.
+//! `telemetry` (the publish span, the relay's metrics), `backoff`,
+//! `settings`.
+//!
+//! The trace context travels with the event: `enqueue` stores the current
+//! span's `traceparent` in the row, the relay's publish span continues it,
+//! and the message's `traceparent` header carries the publish span on.
 mod backoff;
 pub mod broker;
 mod message;
 mod relay;
 pub mod settings;
 mod store;
+mod telemetry;
 pub mod topology;
 
 pub use backoff::Backoff;

@@ -1,6 +1,6 @@
 //! The relay: from the outbox table to the broker, at least once.
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use platform::database::DbError;
 use sqlx::postgres::PgListener;
@@ -10,7 +10,11 @@ use crate::backoff::Backoff;
 use crate::broker::{PublishError, Publisher, confirmed};
 use crate::settings::{BrokerSettings, RelaySettings};
 use crate::store::{self, CHANNEL};
+use crate::telemetry::{RelayMetrics, publish_span};
 use crate::topology::Topology;
+
+/// How often a running relay reads the outbox's backlog for its metrics.
+const BACKLOG_REFRESH: Duration = Duration::from_secs(1);
 
 /// Why a relay step did not publish everything it claimed. Every variant is
 /// retried by [`Relay::run`] after a backoff.
@@ -41,6 +45,12 @@ pub struct Relay {
     /// exchange, or for a queue, that a fresh broker does not have yet.
     topology: Topology,
     name: String,
+    /// The `service` attribute of the publish spans.
+    service: &'static str,
+    metrics: RelayMetrics,
+    /// When the backlog gauges were last read, so they are read at most
+    /// once per [`BACKLOG_REFRESH`] however busy the relay is.
+    backlog_read: Option<Instant>,
 }
 
 /// Rows claimed and published but not yet deleted: the state a relay is in
@@ -96,7 +106,18 @@ impl Relay {
             publisher: None,
             topology,
             name: name.to_owned(),
+            service: "unknown",
+            metrics: RelayMetrics::new(),
+            backlog_read: None,
         }
+    }
+
+    /// Reports to `telemetry`: its service names the publish spans, its
+    /// registry gets the relay's metrics.
+    pub fn with_telemetry(mut self, telemetry: &platform::telemetry::Telemetry) -> Self {
+        self.metrics.register(telemetry);
+        self.service = telemetry.service;
+        self
     }
 
     /// One step: claim a batch, publish it, delete what was confirmed.
@@ -109,7 +130,7 @@ impl Relay {
     /// for every confirm, without deleting anything yet.
     pub async fn claim_and_publish(&mut self) -> Result<Claimed, RelayError> {
         let mut tx = self.pool.begin().await.map_err(DbError::from)?;
-        let rows = store::claim(&mut tx, self.settings.batch_size).await?;
+        let mut rows = store::claim(&mut tx, self.settings.batch_size).await?;
         let mut claimed = Claimed {
             tx,
             confirmed: Vec::with_capacity(rows.len()),
@@ -118,20 +139,32 @@ impl Relay {
         if rows.is_empty() {
             return Ok(claimed);
         }
+        let service = self.service;
         let publisher = self.publisher().await?;
         let mut pending = Vec::with_capacity(rows.len());
-        for row in &rows {
+        for row in &mut rows {
+            // Ends, and so times the publish, when dropped after the confirm.
+            let span = publish_span(service, &mut row.message);
             match publisher.send(&row.message).await {
-                Ok(confirm) => pending.push((row.position, &row.message.routing_key, confirm)),
+                Ok(confirm) => pending.push((
+                    row.position,
+                    &row.message.routing_key,
+                    confirm,
+                    span,
+                    Instant::now(),
+                )),
                 Err(error) => {
                     self.publisher = None;
                     return Err(error.into());
                 }
             }
         }
-        for (position, routing_key, confirm) in pending {
+        for (position, routing_key, confirm, _span, sent) in pending {
             match confirmed(confirm, routing_key).await {
-                Ok(()) => claimed.confirmed.push(position),
+                Ok(()) => {
+                    self.metrics.confirmed(sent.elapsed());
+                    claimed.confirmed.push(position);
+                }
                 Err(error) => {
                     let count = claimed.failure.as_ref().map_or(0, |(count, _)| *count) + 1;
                     let first = claimed.failure.take().map_or(error, |(_, first)| first);
@@ -166,7 +199,9 @@ impl Relay {
         let mut backoff = Backoff::new(Duration::from_millis(50), self.settings.max_backoff);
         tokio::pin!(shutdown);
         loop {
-            let pause = match self.relay_once().await {
+            let step = self.relay_once().await;
+            self.read_backlog().await;
+            let pause = match step {
                 // More may have been committed meanwhile; only a step that
                 // finds nothing waits.
                 Ok(count) if count > 0 => {
@@ -186,6 +221,19 @@ impl Relay {
                 () = self.wait(&mut listener, pause) => {}
                 () = &mut shutdown => return,
             }
+        }
+    }
+
+    /// Refreshes the backlog gauges when they are older than
+    /// [`BACKLOG_REFRESH`]; a failure leaves them as they were.
+    async fn read_backlog(&mut self) {
+        if self.backlog_read.is_some_and(|at| at.elapsed() < BACKLOG_REFRESH) {
+            return;
+        }
+        self.backlog_read = Some(Instant::now());
+        match store::backlog(&self.pool).await {
+            Ok((count, oldest_age)) => self.metrics.backlog(count, oldest_age),
+            Err(error) => tracing::debug!(%error, relay = %self.name, "outbox backlog not read"),
         }
     }
 

@@ -10,7 +10,9 @@ pub(crate) const CHANNEL: &str = "outbox";
 
 /// Writes `message` into the outbox inside the caller's transaction: it is
 /// published if and only if that transaction commits. The notification is
-/// delivered at commit and wakes every relay at once.
+/// delivered at commit and wakes every relay at once. Unless the message
+/// brings its own, the row keeps the current span's trace context, so that
+/// the event's consumers join the caller's trace.
 #[tracing::instrument(skip_all, fields(message_id = %message.message_id, event = %message.event_type))]
 pub async fn enqueue(executor: &mut PgConnection, message: &OutboxMessage) -> Result<(), DbError> {
     sqlx::query(
@@ -25,7 +27,12 @@ pub async fn enqueue(executor: &mut PgConnection, message: &OutboxMessage) -> Re
     .bind(message.schema_version)
     .bind(&message.aggregate_id)
     .bind(&message.payload)
-    .bind(&message.traceparent)
+    .bind(
+        message
+            .traceparent
+            .clone()
+            .or_else(platform::telemetry::current_traceparent),
+    )
     .execute(&mut *executor)
     .await?;
     sqlx::query("SELECT pg_notify($1, '')")
@@ -40,6 +47,15 @@ pub async fn pending_count(executor: impl PgExecutor<'_>) -> Result<i64, DbError
     Ok(sqlx::query_scalar("SELECT count(*) FROM outbox")
         .fetch_one(executor)
         .await?)
+}
+
+/// How many events wait, and the age in seconds of the oldest (0 if none).
+pub(crate) async fn backlog(executor: impl PgExecutor<'_>) -> Result<(i64, f64), DbError> {
+    Ok(sqlx::query_as(
+        "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 FROM outbox",
+    )
+    .fetch_one(executor)
+    .await?)
 }
 
 /// A claimed row: its position (to delete it) and the message.

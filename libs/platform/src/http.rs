@@ -14,6 +14,8 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
+use crate::telemetry::{TRACEPARENT, Telemetry, continue_trace};
+
 /// A service's API error: its `Display` is the message the client reads, so
 /// it must say what was wrong without internal details.
 pub trait ApiError: std::error::Error {
@@ -92,28 +94,64 @@ pub fn with_state<T: Clone + Send + Sync + 'static>(
     warp::any().map(move || state.clone())
 }
 
-/// Wraps a service's routes with rejection handling and one log line per
-/// request, and erases their type so [`serve`] can take any service's routes.
-pub fn finish<F, R>(routes: F) -> BoxedFilter<(Response,)>
+/// Wraps a service's routes with rejection handling, a span and one log
+/// line per request, adds `GET /metrics` beside them, and erases their type
+/// so [`serve`] can take any service's routes.
+pub fn finish<F, R>(telemetry: &Telemetry, routes: F) -> BoxedFilter<(Response,)>
 where
     F: Filter<Extract = (R,), Error = Rejection> + Clone + Send + Sync + 'static,
     R: Reply + 'static,
 {
-    routes
+    let service = telemetry.service;
+    let traced = routes
         .map(Reply::into_response)
         .recover(recover)
         .unify()
-        .with(warp::log::custom(|info| {
-            tracing::info!(
-                method = %info.method(),
-                path = info.path(),
-                status = info.status().as_u16(),
-                elapsed_us = info.elapsed().as_micros() as u64,
-                "request"
-            );
-        }))
-        .map(Reply::into_response)
+        .with(warp::log::custom(log_request))
+        .with(warp::trace(move |info| request_span(service, &info)))
+        .map(Reply::into_response);
+    crate::telemetry::metrics::route(telemetry.clone())
+        .or(traced)
+        .unify()
         .boxed()
+}
+
+/// The span every handler's spans are children of. It continues the
+/// caller's trace when the request carries a `traceparent` header, and is
+/// named after the resource (`POST /orders/checkout`), not the whole path,
+/// so that collectors can group requests.
+fn request_span(service: &'static str, info: &warp::trace::Info<'_>) -> tracing::Span {
+    let method = info.method();
+    let resource: String = info.path().split('/').take(3).collect::<Vec<_>>().join("/");
+    let span = tracing::info_span!(
+        "http.request",
+        otel.name = %format_args!("{method} {resource}"),
+        otel.kind = "server",
+        service,
+        "http.request.method" = %method,
+        "url.path" = info.path(),
+        "http.response.status_code" = tracing::field::Empty,
+    );
+    let traceparent = info
+        .request_headers()
+        .get(TRACEPARENT)
+        .and_then(|v| v.to_str().ok());
+    continue_trace(&span, traceparent);
+    span
+}
+
+/// The one log line per request, inside the request's span (so it carries
+/// the trace id), which also gets the status.
+fn log_request(info: warp::log::Info<'_>) {
+    let status = info.status().as_u16();
+    tracing::Span::current().record("http.response.status_code", status);
+    tracing::info!(
+        method = %info.method(),
+        path = info.path(),
+        status,
+        elapsed_us = info.elapsed().as_micros() as u64,
+        "request"
+    );
 }
 
 /// Serves `routes` on an already bound listener until `shutdown` completes,

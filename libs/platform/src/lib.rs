@@ -7,12 +7,15 @@
 //! ```text
 //! platform
 //! ├── settings   typed values from environment variables, with defaults
-//! ├── telemetry  JSON logs on stdout; quiet in tests unless TEST_LOG is set
+//! ├── telemetry  JSON logs on stdout with the trace id; OpenTelemetry spans over
+//! │              OTLP when configured; W3C trace context in and out; Prometheus
+//! │              metrics and GET /metrics; quiet in tests unless TEST_LOG is set
 //! ├── database   connect, create the database if missing, run migrations,
 //! │              and classify PostgreSQL errors in one place
 //! ├── health     GET /<prefix>/health: 200 while the database and broker answer
 //! ├── http       serve a warp filter on a bound listener, turn results and
-//! │              rejections into JSON answers with the right status
+//! │              rejections into JSON answers with the right status; one
+//! │              span and one log line per request
 //! └── domain     the value types of the public contract: Amount, Quantity,
 //!                BatchSize, Id<K>; each can only hold a valid value
 //! ```

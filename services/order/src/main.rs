@@ -3,7 +3,7 @@ use order::startup::Application;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    platform::telemetry::init("order");
+    let _telemetry = platform::telemetry::init("order");
     let settings = Settings::from_env()?;
     let application = Application::build(settings).await?;
     application

@@ -4,10 +4,11 @@ use std::sync::atomic::AtomicBool;
 
 use futures::FutureExt;
 use idempotency::messaging::{MessagingSettings, Process, Subscription};
+use platform::telemetry::Telemetry;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
-use crate::checkout::Outcomes;
+use crate::checkout::{CheckoutMetrics, Outcomes};
 use crate::configuration::Settings;
 use crate::consumers::SagaHandler;
 use crate::peers::Peers;
@@ -23,6 +24,7 @@ pub struct Application {
     port: u16,
     state: State,
     messaging: MessagingSettings,
+    telemetry: Telemetry,
 }
 
 impl Application {
@@ -37,18 +39,21 @@ impl Application {
             database = settings.database.database_name(),
             "order service ready"
         );
+        let telemetry = Telemetry::new("order");
         let state = State {
             pool,
             peers,
             outcomes: Outcomes::default(),
             checkout_timeout: settings.checkout_timeout,
             broker_connected: Arc::new(AtomicBool::new(false)),
+            checkout_metrics: CheckoutMetrics::registered(&telemetry),
         };
         Ok(Application {
             listener,
             port,
             state,
             messaging: settings.messaging,
+            telemetry,
         })
     }
 
@@ -81,7 +86,8 @@ impl Application {
                 connected: self.state.broker_connected.clone(),
             },
             name: format!("order:{}", self.port),
-            routes: platform::http::finish(routes(self.state)),
+            routes: platform::http::finish(&self.telemetry, routes(self.state)),
+            telemetry: self.telemetry,
         };
         tokio::join!(process.run(shutdown), outcomes);
     }

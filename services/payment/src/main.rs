@@ -3,7 +3,7 @@ use payment::startup::Application;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    platform::telemetry::init("payment");
+    let _telemetry = platform::telemetry::init("payment");
     let settings = Settings::from_env()?;
     let application = Application::build(settings).await?;
     application

@@ -3,6 +3,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use idempotency::messaging::{MessagingSettings, Process, Subscription};
+use platform::telemetry::Telemetry;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
@@ -53,8 +54,9 @@ impl Application {
     /// Serves HTTP and runs the saga's relay and consumer until `shutdown`.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let connected = Arc::new(AtomicBool::new(false));
+        let telemetry = Telemetry::new("payment");
         let process = Process {
-            routes: platform::http::finish(routes(self.pool.clone(), connected.clone())),
+            routes: platform::http::finish(&telemetry, routes(self.pool.clone(), connected.clone())),
             listener: self.listener,
             pool: self.pool,
             settings: self.messaging,
@@ -65,6 +67,7 @@ impl Application {
                 connected,
             },
             name: format!("payment:{}", self.port),
+            telemetry,
         };
         process.run(shutdown).await;
     }

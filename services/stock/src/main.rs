@@ -3,7 +3,7 @@ use stock::startup::Application;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    platform::telemetry::init("stock");
+    let _telemetry = platform::telemetry::init("stock");
     let settings = Settings::from_env()?;
     let application = Application::build(settings).await?;
     application

@@ -7,8 +7,11 @@
 //! once. A failed delivery is republished to the queue's retry queue (it
 //! comes back after the retry delay) and, after `max_deliveries` attempts,
 //! to the parking lot with its error, while the messages behind it flow on.
+//! Each delivery is handled in a span that continues the publisher's trace
+//! (`observe`), and ends in one log line and the consumer's metrics.
 mod handler;
 mod message;
+mod observe;
 mod run;
 mod settle;
 

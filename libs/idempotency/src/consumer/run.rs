@@ -4,7 +4,7 @@ use std::future::Future;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use lapin::message::Delivery;
@@ -15,8 +15,10 @@ use outbox::topology::Topology;
 use outbox::{Backoff, BrokerSettings};
 use sqlx::PgPool;
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 use super::message::string_header;
+use super::observe::{ConsumerMetrics, Disposition, consume_span};
 use super::settle::{Verdict, settle};
 use super::{Handler, HandlerError, IncomingMessage, Outcome};
 
@@ -34,6 +36,9 @@ pub struct Consumer<H> {
     /// True while consuming: what the service's health check reports as
     /// "broker reachable".
     connected: Arc<AtomicBool>,
+    /// The `service` attribute of the consume spans.
+    service: &'static str,
+    metrics: ConsumerMetrics,
 }
 
 impl<H: Handler> Consumer<H> {
@@ -53,7 +58,17 @@ impl<H: Handler> Consumer<H> {
             handler,
             connection_name: connection_name.to_owned(),
             connected: Arc::new(AtomicBool::new(false)),
+            service: "unknown",
+            metrics: ConsumerMetrics::new(),
         }
+    }
+
+    /// Reports to `telemetry`: its service names the consume spans, its
+    /// registry gets the consumer's metrics.
+    pub fn with_telemetry(mut self, telemetry: &platform::telemetry::Telemetry) -> Self {
+        self.metrics.register(telemetry, &self.queue);
+        self.service = telemetry.service;
+        self
     }
 
     /// Reports into `connected` whether this consumer is connected.
@@ -140,33 +155,50 @@ impl<H: Handler> Consumer<H> {
     async fn lane(self: Arc<Self>, mut deliveries: mpsc::Receiver<Delivery>, publisher: Arc<Publisher>) {
         let queue = self.broker.name(&self.queue);
         while let Some(delivery) = deliveries.recv().await {
-            let verdict = self.verdict(&delivery).await;
-            settle(&delivery, verdict, &publisher, &queue).await;
+            let span = consume_span(self.service, &self.queue, &delivery);
+            self.deliver(&delivery, &publisher, &queue).instrument(span).await;
         }
     }
 
-    async fn verdict(&self, delivery: &Delivery) -> Verdict {
+    /// Handles and settles one delivery, then logs and counts how it ended.
+    async fn deliver(&self, delivery: &Delivery, publisher: &Publisher, queue: &str) {
+        let started = Instant::now();
+        let (verdict, disposition) = self.verdict(delivery).await;
+        settle(delivery, verdict, publisher, queue).await;
+        let took = started.elapsed();
+        let event = delivery
+            .properties
+            .kind()
+            .as_ref()
+            .map(|t| t.as_str())
+            .unwrap_or_default();
+        self.metrics.observe(&self.queue, event, disposition, took);
+        let outcome = disposition.label();
+        tracing::Span::current().record("outcome", outcome);
+        tracing::info!(queue = %self.queue, event, outcome, elapsed_us = took.as_micros() as u64, "message");
+    }
+
+    async fn verdict(&self, delivery: &Delivery) -> (Verdict, Disposition) {
         let message = match IncomingMessage::try_from(delivery) {
             Ok(message) => message,
             Err(error) => {
-                return Verdict::Park {
-                    attempt: 1,
-                    error: error.to_string(),
-                };
+                let error = error.to_string();
+                return (Verdict::Park { attempt: 1, error }, Disposition::Parked);
             }
         };
         match self.process(&message).await {
-            Ok(_) => Verdict::Done,
-            Err(error) if message.attempt >= self.broker.max_deliveries => Verdict::Park {
-                attempt: message.attempt,
-                error: platform::http::error_chain(error.as_ref()),
-            },
+            Ok(Outcome::Applied) => (Verdict::Done, Disposition::Applied),
+            Ok(Outcome::Duplicate) => (Verdict::Done, Disposition::Duplicate),
+            Err(error) if message.attempt >= self.broker.max_deliveries => {
+                let error = platform::http::error_chain(error.as_ref());
+                let attempt = message.attempt;
+                (Verdict::Park { attempt, error }, Disposition::Parked)
+            }
             Err(error) => {
                 tracing::warn!(queue = %self.queue, message_id = %message.message_id,
                     attempt = message.attempt, error = %error, "message failed; retrying later");
-                Verdict::Retry {
-                    next_attempt: message.attempt + 1,
-                }
+                let next_attempt = message.attempt + 1;
+                (Verdict::Retry { next_attempt }, Disposition::Retried)
             }
         }
     }

@@ -31,12 +31,20 @@ struct Paid {
     paid: bool,
 }
 
-#[tracing::instrument(skip(state))]
+/// Counts and times each checkout by outcome, around [`paid`].
 async fn checkout(order_id: String, state: State) -> Result<Paid, OrderError> {
+    let started = std::time::Instant::now();
+    let result = paid(order_id, &state).await;
+    state.checkout_metrics.observe(&result, started.elapsed());
+    result
+}
+
+#[tracing::instrument(name = "checkout", skip(state))]
+async fn paid(order_id: String, state: &State) -> Result<Paid, OrderError> {
     let order_id = OrderId::parse(&order_id)?;
     let mut subscription = state.outcomes.subscribe(order_id.as_str());
     if start_or_join(&state.pool, &order_id).await? == Started::Running {
-        wait_for_outcome(&state, &order_id, &mut subscription).await?;
+        wait_for_outcome(state, &order_id, &mut subscription).await?;
     }
     Ok(Paid { order_id, paid: true })
 }

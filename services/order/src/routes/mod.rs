@@ -11,7 +11,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use warp::{Filter, Rejection, Reply};
 
-use crate::checkout::Outcomes;
+use crate::checkout::{CheckoutMetrics, Outcomes};
 use crate::peers::Peers;
 
 /// What every handler may use.
@@ -25,6 +25,8 @@ pub struct State {
     pub checkout_timeout: Duration,
     /// Whether the consumer is connected to the broker, for health.
     pub broker_connected: Arc<AtomicBool>,
+    /// Checkout outcomes and latencies, for `GET /metrics`.
+    pub checkout_metrics: CheckoutMetrics,
 }
 
 pub fn routes(state: State) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {

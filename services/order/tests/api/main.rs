@@ -7,5 +7,6 @@ mod consistency;
 mod health;
 mod helpers;
 mod malformed;
+mod metrics;
 mod orders;
 mod peers_down;
