@@ -20,9 +20,11 @@
 //! consumers deduplicate by message id (the `idempotency` crate).
 //!
 //! Modules: `message` (what is enqueued), `store` (the SQL), `relay`,
+//! `batch` (a batch published with confirms, for any outbox store),
 //! `broker` (connections and publishing), `topology` (exchanges, queues),
 //! `backoff`, `settings`.
 mod backoff;
+mod batch;
 pub mod broker;
 mod message;
 mod relay;
@@ -31,6 +33,7 @@ mod store;
 pub mod topology;
 
 pub use backoff::Backoff;
+pub use batch::{BatchPublisher, Confirmations};
 pub use message::{OutboxMessage, headers};
 pub use relay::{Claimed, Relay, RelayError};
 pub use settings::{BrokerSettings, RelaySettings};

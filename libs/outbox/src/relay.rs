@@ -7,7 +7,8 @@ use sqlx::postgres::PgListener;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::backoff::Backoff;
-use crate::broker::{PublishError, Publisher, confirmed};
+use crate::batch::BatchPublisher;
+use crate::broker::PublishError;
 use crate::settings::{BrokerSettings, RelaySettings};
 use crate::store::{self, CHANNEL};
 use crate::topology::Topology;
@@ -32,15 +33,8 @@ pub enum RelayError {
 #[derive(Debug)]
 pub struct Relay {
     pool: PgPool,
-    broker: BrokerSettings,
     settings: RelaySettings,
-    /// Connected lazily and dropped on any broker error, so the next step
-    /// reconnects.
-    publisher: Option<Publisher>,
-    /// Declared on every (re)connect, so no event is published to an
-    /// exchange, or for a queue, that a fresh broker does not have yet.
-    topology: Topology,
-    name: String,
+    publisher: BatchPublisher,
 }
 
 /// Rows claimed and published but not yet deleted: the state a relay is in
@@ -91,11 +85,8 @@ impl Relay {
     ) -> Self {
         Relay {
             pool,
-            broker,
             settings,
-            publisher: None,
-            topology,
-            name: name.to_owned(),
+            publisher: BatchPublisher::new(broker, topology, name),
         }
     }
 
@@ -110,52 +101,17 @@ impl Relay {
     pub async fn claim_and_publish(&mut self) -> Result<Claimed, RelayError> {
         let mut tx = self.pool.begin().await.map_err(DbError::from)?;
         let rows = store::claim(&mut tx, self.settings.batch_size).await?;
-        let mut claimed = Claimed {
+        let messages: Vec<_> = rows.iter().map(|row| &row.message).collect();
+        let confirmations = self.publisher.publish(&messages).await?;
+        Ok(Claimed {
             tx,
-            confirmed: Vec::with_capacity(rows.len()),
-            failure: None,
-        };
-        if rows.is_empty() {
-            return Ok(claimed);
-        }
-        let publisher = self.publisher().await?;
-        let mut pending = Vec::with_capacity(rows.len());
-        for row in &rows {
-            match publisher.send(&row.message).await {
-                Ok(confirm) => pending.push((row.position, &row.message.routing_key, confirm)),
-                Err(error) => {
-                    self.publisher = None;
-                    return Err(error.into());
-                }
-            }
-        }
-        for (position, routing_key, confirm) in pending {
-            match confirmed(confirm, routing_key).await {
-                Ok(()) => claimed.confirmed.push(position),
-                Err(error) => {
-                    let count = claimed.failure.as_ref().map_or(0, |(count, _)| *count) + 1;
-                    let first = claimed.failure.take().map_or(error, |(_, first)| first);
-                    claimed.failure = Some((count, first));
-                }
-            }
-        }
-        if matches!(claimed.failure, Some((_, PublishError::Broker(_)))) {
-            self.publisher = None;
-        }
-        Ok(claimed)
-    }
-
-    async fn publisher(&mut self) -> Result<&Publisher, lapin::Error> {
-        let connected = self
-            .publisher
-            .as_ref()
-            .is_some_and(|p| p.channel().status().connected());
-        if !connected {
-            let publisher = Publisher::connect(&self.broker, &self.name).await?;
-            self.topology.declare(publisher.channel(), &self.broker).await?;
-            self.publisher = Some(publisher);
-        }
-        Ok(self.publisher.as_ref().expect("connected just above"))
+            confirmed: confirmations
+                .confirmed
+                .iter()
+                .map(|&i| rows[i].position)
+                .collect(),
+            failure: confirmations.failure,
+        })
     }
 
     /// Relays until `shutdown` completes: after each commit notification,
@@ -178,7 +134,7 @@ impl Relay {
                     None
                 }
                 Err(error) => {
-                    tracing::warn!(error = %platform::http::error_chain(&error), relay = %self.name, "outbox relay step failed");
+                    tracing::warn!(error = %platform::http::error_chain(&error), relay = %self.publisher.name(), "outbox relay step failed");
                     Some(backoff.next_delay())
                 }
             };

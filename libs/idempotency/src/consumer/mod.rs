@@ -7,11 +7,16 @@
 //! once. A failed delivery is republished to the queue's retry queue (it
 //! comes back after the retry delay) and, after `max_deliveries` attempts,
 //! to the parking lot with its error, while the messages behind it flow on.
+//!
+//! `Consumer` does this against a service's PostgreSQL database; a
+//! `QueueConsumer` over another [`ApplyOnce`] does it against another store.
+mod apply;
 mod handler;
 mod message;
 mod run;
 mod settle;
 
+pub use apply::{ApplyOnce, PgInbox};
 pub use handler::{Handler, HandlerError, Outcome};
 pub use message::{IncomingMessage, headers};
-pub use run::Consumer;
+pub use run::{Consumer, QueueConsumer};
