@@ -39,7 +39,15 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Opened> {
 
 #[cfg(feature = "mongodb")]
 async fn open_mongodb(settings: &Settings) -> anyhow::Result<Opened> {
-    let store = super::mongo::MongoStore::open(&settings.mongodb, &settings.messaging.retention).await?;
+    use anyhow::Context;
+    let store = super::mongo::MongoStore::open(&settings.mongodb, &settings.messaging.retention)
+        .await
+        .with_context(|| {
+            format!(
+                "could not open the MongoDB order store {:?}",
+                settings.mongodb.database
+            )
+        })?;
     tracing::info!(database = %settings.mongodb.database, "order store: MongoDB");
     Ok(Opened {
         store: Arc::new(store),
