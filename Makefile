@@ -32,11 +32,15 @@ fmt: ## Check formatting
 
 lint: ## Clippy over every crate and target, warnings as errors
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo clippy -p order --all-targets --features mongodb --locked -- -D warnings
 
 unit-test: infra ## Unit and integration tests against the real PostgreSQL and RabbitMQ
 	@command -v cargo-nextest >/dev/null || { echo "cargo-nextest is required: cargo install cargo-nextest --locked"; exit 1; }
 	@$(LOCAL)/drop-test-databases.sh
 	cargo nextest run --workspace --locked --no-fail-fast -E 'not binary(broker_restart)'
+	@# The order service built with its MongoDB store: the store's tests run
+	@# against PostgreSQL, and against MongoDB only when MONGODB_URL is set.
+	cargo nextest run -p order --features mongodb --locked --no-fail-fast --no-capture -E 'binary(store) | kind(lib)'
 	@# Restarts RabbitMQ under every test running beside it: on its own, last.
 	cargo nextest run --workspace --locked -E 'binary(broker_restart)'
 

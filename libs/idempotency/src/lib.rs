@@ -20,7 +20,7 @@ pub mod parking;
 pub mod pruner;
 pub mod settings;
 
-pub use consumer::{Consumer, Handler, HandlerError, IncomingMessage, Outcome};
+pub use consumer::{ApplyOnce, Consumer, Handler, HandlerError, IncomingMessage, Outcome, QueueConsumer};
 pub use settings::RetentionSettings;
 
 /// The inbox and idempotency-key tables; a service runs them beside its own.

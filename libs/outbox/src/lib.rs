@@ -20,6 +20,7 @@
 //! consumers deduplicate by message id (the `idempotency` crate).
 //!
 //! Modules: `message` (what is enqueued), `store` (the SQL), `relay`,
+//! `batch` (a batch published with confirms, for any outbox store),
 //! `broker` (connections and publishing), `topology` (exchanges, queues),
 //! `telemetry` (the publish span, the relay's metrics), `backoff`,
 //! `settings`.
@@ -28,6 +29,7 @@
 //! span's `traceparent` in the row, the relay's publish span continues it,
 //! and the message's `traceparent` header carries the publish span on.
 mod backoff;
+mod batch;
 pub mod broker;
 mod message;
 mod relay;
@@ -37,6 +39,7 @@ mod telemetry;
 pub mod topology;
 
 pub use backoff::Backoff;
+pub use batch::{BatchPublisher, Confirmations};
 pub use message::{OutboxMessage, headers};
 pub use relay::{Claimed, Relay, RelayError};
 pub use settings::{BrokerSettings, RelaySettings};

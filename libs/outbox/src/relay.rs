@@ -7,7 +7,8 @@ use sqlx::postgres::PgListener;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::backoff::Backoff;
-use crate::broker::{PublishError, Publisher, confirmed};
+use crate::batch::BatchPublisher;
+use crate::broker::PublishError;
 use crate::settings::{BrokerSettings, RelaySettings};
 use crate::store::{self, CHANNEL};
 use crate::telemetry::{RelayMetrics, publish_span};
@@ -36,15 +37,8 @@ pub enum RelayError {
 #[derive(Debug)]
 pub struct Relay {
     pool: PgPool,
-    broker: BrokerSettings,
     settings: RelaySettings,
-    /// Connected lazily and dropped on any broker error, so the next step
-    /// reconnects.
-    publisher: Option<Publisher>,
-    /// Declared on every (re)connect, so no event is published to an
-    /// exchange, or for a queue, that a fresh broker does not have yet.
-    topology: Topology,
-    name: String,
+    publisher: BatchPublisher,
     /// The `service` attribute of the publish spans.
     service: &'static str,
     metrics: RelayMetrics,
@@ -101,11 +95,8 @@ impl Relay {
     ) -> Self {
         Relay {
             pool,
-            broker,
             settings,
-            publisher: None,
-            topology,
-            name: name.to_owned(),
+            publisher: BatchPublisher::new(broker, topology, name),
             service: "unknown",
             metrics: RelayMetrics::new(),
             backlog_read: None,
@@ -131,64 +122,28 @@ impl Relay {
     pub async fn claim_and_publish(&mut self) -> Result<Claimed, RelayError> {
         let mut tx = self.pool.begin().await.map_err(DbError::from)?;
         let mut rows = store::claim(&mut tx, self.settings.batch_size).await?;
-        let mut claimed = Claimed {
+        // Each span ends, and so times its publish, when dropped after the
+        // batch's confirms.
+        let spans: Vec<_> = rows
+            .iter_mut()
+            .map(|row| publish_span(self.service, &mut row.message))
+            .collect();
+        let messages: Vec<_> = rows.iter().map(|row| &row.message).collect();
+        let sent = Instant::now();
+        let confirmations = self.publisher.publish(&messages).await?;
+        for _ in &confirmations.confirmed {
+            self.metrics.confirmed(sent.elapsed());
+        }
+        drop(spans);
+        Ok(Claimed {
             tx,
-            confirmed: Vec::with_capacity(rows.len()),
-            failure: None,
-        };
-        if rows.is_empty() {
-            return Ok(claimed);
-        }
-        let service = self.service;
-        let publisher = self.publisher().await?;
-        let mut pending = Vec::with_capacity(rows.len());
-        for row in &mut rows {
-            // Ends, and so times the publish, when dropped after the confirm.
-            let span = publish_span(service, &mut row.message);
-            match publisher.send(&row.message).await {
-                Ok(confirm) => pending.push((
-                    row.position,
-                    &row.message.routing_key,
-                    confirm,
-                    span,
-                    Instant::now(),
-                )),
-                Err(error) => {
-                    self.publisher = None;
-                    return Err(error.into());
-                }
-            }
-        }
-        for (position, routing_key, confirm, _span, sent) in pending {
-            match confirmed(confirm, routing_key).await {
-                Ok(()) => {
-                    self.metrics.confirmed(sent.elapsed());
-                    claimed.confirmed.push(position);
-                }
-                Err(error) => {
-                    let count = claimed.failure.as_ref().map_or(0, |(count, _)| *count) + 1;
-                    let first = claimed.failure.take().map_or(error, |(_, first)| first);
-                    claimed.failure = Some((count, first));
-                }
-            }
-        }
-        if matches!(claimed.failure, Some((_, PublishError::Broker(_)))) {
-            self.publisher = None;
-        }
-        Ok(claimed)
-    }
-
-    async fn publisher(&mut self) -> Result<&Publisher, lapin::Error> {
-        let connected = self
-            .publisher
-            .as_ref()
-            .is_some_and(|p| p.channel().status().connected());
-        if !connected {
-            let publisher = Publisher::connect(&self.broker, &self.name).await?;
-            self.topology.declare(publisher.channel(), &self.broker).await?;
-            self.publisher = Some(publisher);
-        }
-        Ok(self.publisher.as_ref().expect("connected just above"))
+            confirmed: confirmations
+                .confirmed
+                .iter()
+                .map(|&i| rows[i].position)
+                .collect(),
+            failure: confirmations.failure,
+        })
     }
 
     /// Relays until `shutdown` completes: after each commit notification,
@@ -213,7 +168,7 @@ impl Relay {
                     None
                 }
                 Err(error) => {
-                    tracing::warn!(error = %platform::http::error_chain(&error), relay = %self.name, "outbox relay step failed");
+                    tracing::warn!(error = %platform::http::error_chain(&error), relay = %self.publisher.name(), "outbox relay step failed");
                     Some(backoff.next_delay())
                 }
             };
@@ -233,7 +188,7 @@ impl Relay {
         self.backlog_read = Some(Instant::now());
         match store::backlog(&self.pool).await {
             Ok((count, oldest_age)) => self.metrics.backlog(count, oldest_age),
-            Err(error) => tracing::debug!(%error, relay = %self.name, "outbox backlog not read"),
+            Err(error) => tracing::debug!(%error, relay = %self.publisher.name(), "outbox backlog not read"),
         }
     }
 

@@ -1,4 +1,5 @@
 //! `GET /<prefix>/health`, the same for every service.
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -8,7 +9,7 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use crate::http::{error_reply, with_state};
+use crate::http::error_reply;
 
 /// How long the database may take to answer `SELECT 1` before the replica
 /// counts as unhealthy; shorter than the gateway's and `make up`'s patience.
@@ -23,16 +24,41 @@ pub fn route(
     pool: PgPool,
     broker: Arc<AtomicBool>,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    probed(
+        prefix,
+        move || {
+            let pool = pool.clone();
+            async move { crate::database::is_reachable(&pool, DATABASE_PING_TIMEOUT).await }
+        },
+        broker,
+    )
+}
+
+/// [`route`] for a service whose database is not a `PgPool`: `database`
+/// answers whether it is reachable within `DATABASE_PING_TIMEOUT`.
+pub fn probed<P, F>(
+    prefix: &'static str,
+    database: P,
+    broker: Arc<AtomicBool>,
+) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone
+where
+    P: Fn() -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = bool> + Send,
+{
     warp::path(prefix)
         .and(warp::path("health"))
         .and(warp::path::end())
         .and(warp::get())
-        .and(with_state(pool))
-        .then(move |pool: PgPool| health(prefix, pool, broker.clone()))
+        .then(move || health(prefix, database(), broker.clone()))
 }
 
-async fn health(prefix: &'static str, pool: PgPool, broker: Arc<AtomicBool>) -> Response {
-    if !crate::database::is_reachable(&pool, DATABASE_PING_TIMEOUT).await {
+async fn health(
+    prefix: &'static str,
+    database: impl Future<Output = bool>,
+    broker: Arc<AtomicBool>,
+) -> Response {
+    let reachable = tokio::time::timeout(DATABASE_PING_TIMEOUT, database).await;
+    if !matches!(reachable, Ok(true)) {
         let message = format!("the {prefix} database is unreachable");
         return error_reply(StatusCode::SERVICE_UNAVAILABLE, &message);
     }

@@ -1,3 +1,4 @@
+use std::str::FromStr;
 use std::time::Duration;
 
 use idempotency::messaging::MessagingSettings;
@@ -16,7 +17,12 @@ const DEFAULT_PEER_URL: &str = "http://127.0.0.1:8000";
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub http: HttpSettings,
+    /// `ORDER_STORE`: which database holds the orders.
+    pub store: StoreKind,
+    /// The PostgreSQL database, used when `store` is `Postgres`.
     pub database: DatabaseSettings,
+    /// The MongoDB database, used when `store` is `MongoDb`.
+    pub mongodb: MongoSettings,
     pub messaging: MessagingSettings,
     pub peers: PeerSettings,
     /// `CHECKOUT_TIMEOUT_SECS` (60): the longest a checkout request waits
@@ -36,11 +42,65 @@ pub struct PeerSettings {
     pub timeout: Duration,
 }
 
+/// The databases the order service can keep its orders in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    /// `postgres`, the default: what the stock and payment services use too.
+    Postgres,
+    /// `mongodb`: orders sharded by a hashed order id. Only in a build with
+    /// the `mongodb` feature; start-up fails otherwise.
+    MongoDb,
+}
+
+impl FromStr for StoreKind {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "postgres" => Ok(StoreKind::Postgres),
+            "mongodb" => Ok(StoreKind::MongoDb),
+            other => Err(format!(
+                "unknown order store {other:?}: expected postgres or mongodb"
+            )),
+        }
+    }
+}
+
+/// Where the MongoDB store lives.
+#[derive(Clone)]
+pub struct MongoSettings {
+    /// `MONGODB_URL` (`mongodb://127.0.0.1:27017`); it may hold a password,
+    /// so `Debug` leaves it out.
+    pub url: String,
+    /// `MONGODB_DATABASE` (`order_db`).
+    pub database: String,
+}
+
+impl MongoSettings {
+    pub fn from_env() -> Self {
+        MongoSettings {
+            url: env_string("MONGODB_URL", "mongodb://127.0.0.1:27017"),
+            database: env_string("MONGODB_DATABASE", "order_db"),
+        }
+    }
+}
+
+impl std::fmt::Debug for MongoSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MongoSettings")
+            .field("url", &"<hidden: may hold a password>")
+            .field("database", &self.database)
+            .finish()
+    }
+}
+
 impl Settings {
     pub fn from_env() -> Result<Self, SettingError> {
         Ok(Settings {
             http: HttpSettings::from_env(DEFAULT_PORT)?,
+            store: env_or("ORDER_STORE", StoreKind::Postgres)?,
             database: DatabaseSettings::from_env("order_db")?,
+            mongodb: MongoSettings::from_env(),
             messaging: MessagingSettings::from_env()?,
             peers: PeerSettings {
                 stock_url: env_string("STOCK_URL", DEFAULT_PEER_URL),
@@ -49,5 +109,31 @@ impl Settings {
             },
             checkout_timeout: Duration::from_secs(env_or("CHECKOUT_TIMEOUT_SECS", 60)?),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_store_is_postgres_or_mongodb_and_nothing_else() {
+        assert_eq!("postgres".parse(), Ok(StoreKind::Postgres));
+        assert_eq!("mongodb".parse(), Ok(StoreKind::MongoDb));
+        assert!("mongo".parse::<StoreKind>().is_err());
+        assert!("Postgres".parse::<StoreKind>().is_err());
+    }
+
+    #[test]
+    fn the_mongodb_url_stays_out_of_debug_output() {
+        let settings = MongoSettings {
+            url: "mongodb://admin:secret@db:27017".into(),
+            database: "order_db".into(),
+        };
+
+        let printed = format!("{settings:?}");
+
+        assert!(!printed.contains("secret"), "{printed}");
+        assert!(printed.contains("order_db"));
     }
 }

@@ -44,6 +44,10 @@ pub enum OrderError {
     /// 503: our fault, most likely a database that is down; worth a retry.
     #[error("the order database is unavailable, try again later")]
     Database(#[source] DbError),
+    /// 503: the MongoDB order store failed or is down; worth a retry.
+    #[cfg(feature = "mongodb")]
+    #[error("the order database is unavailable, try again later")]
+    MongoDb(#[from] mongodb::error::Error),
 }
 
 impl From<DbError> for OrderError {
@@ -65,6 +69,8 @@ impl ApiError for OrderError {
             OrderError::CheckoutPending(_) => StatusCode::SERVICE_UNAVAILABLE,
             OrderError::CostOverflow(_) => StatusCode::UNPROCESSABLE_ENTITY,
             OrderError::Peer(_) | OrderError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
+            #[cfg(feature = "mongodb")]
+            OrderError::MongoDb(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }

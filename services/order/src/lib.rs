@@ -3,10 +3,14 @@
 //! ```text
 //! main.rs           wires settings, telemetry and the application
 //! configuration.rs  settings from the environment, peers' URLs included
-//! startup.rs        Application::build: database, peers, listener, routes
+//! startup.rs        Application::build: store, peers, listener, routes
 //! routes/           one file per resource of the `/orders` contract
-//! domain/           OrderId, Order and the cost arithmetic
-//! storage/          the SQL, one function per statement
+//! domain/           OrderId, Order, the saga's steps and timeline
+//! checkout/         what a checkout does (plan), and waiting for its outcome
+//! consumers/        the saga's events, applied once through the store
+//! storage/          OrderStore, the one storage interface, and its stores:
+//!   postgres/         the default: SQL, one function per statement
+//!   mongo/            `--features mongodb`, chosen by ORDER_STORE=mongodb
 //! peers/            the HTTP clients of the stock and payment services
 //! error.rs          OrderError, the one mapping to HTTP status codes
 //! ```

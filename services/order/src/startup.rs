@@ -3,20 +3,20 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use futures::FutureExt;
-use idempotency::messaging::{MessagingSettings, Process, Subscription};
+use idempotency::QueueConsumer;
+use idempotency::messaging::MessagingSettings;
 use platform::telemetry::Telemetry;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
 use crate::checkout::{CheckoutMetrics, Outcomes};
 use crate::configuration::Settings;
-use crate::consumers::SagaHandler;
+use crate::consumers::SagaConsumer;
 use crate::peers::Peers;
 use crate::routes::{State, routes};
+use crate::storage::Shutdown;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
-
-/// An order service whose database is ready and whose port is bound, so that
+/// An order service whose store is ready and whose port is bound, so that
 /// callers (tests, `main`) know the port before it serves.
 #[derive(Debug)]
 pub struct Application {
@@ -25,23 +25,20 @@ pub struct Application {
     state: State,
     messaging: MessagingSettings,
     telemetry: Telemetry,
+    /// The PostgreSQL store's pool; `None` with another store.
+    pool: Option<PgPool>,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let migrators = [&MIGRATOR, &outbox::MIGRATOR, &idempotency::MIGRATOR];
-        let pool = platform::database::connect_and_migrate(&settings.database, &migrators).await?;
+        let opened = crate::storage::open(&settings).await?;
         let peers = Peers::new(&settings.peers)?;
         let listener = settings.http.bind().await?;
         let port = listener.local_addr()?.port();
-        tracing::info!(
-            port,
-            database = settings.database.database_name(),
-            "order service ready"
-        );
+        tracing::info!(port, "order service ready");
         let telemetry = Telemetry::new("order");
         let state = State {
-            pool,
+            store: opened.store,
             peers,
             outcomes: Outcomes::default(),
             checkout_timeout: settings.checkout_timeout,
@@ -54,6 +51,7 @@ impl Application {
             state,
             messaging: settings.messaging,
             telemetry,
+            pool: opened.pool,
         })
     }
 
@@ -61,34 +59,49 @@ impl Application {
         self.port
     }
 
-    /// Tests read the database directly to check that nothing else changed.
-    pub fn pool(&self) -> &PgPool {
-        &self.state.pool
+    /// Tests read the database directly to check that nothing else changed;
+    /// `None` unless the store is PostgreSQL.
+    pub fn pool(&self) -> Option<&PgPool> {
+        self.pool.as_ref()
     }
 
-    /// Serves HTTP, runs the saga's relay and consumer, and listens for saga
-    /// outcomes, until `shutdown`.
+    /// Serves HTTP, runs the saga's relay and consumer, prunes expired dedup
+    /// records and listens for saga outcomes, until `shutdown`; each recovers
+    /// from broker and database faults by itself.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) {
-        let shutdown = shutdown.shared();
-        let outcomes = crate::checkout::listen(
-            self.state.pool.clone(),
-            self.state.outcomes.clone(),
-            shutdown.clone(),
+        let shutdown: Shutdown = shutdown.boxed().shared();
+        let store = self.state.store.clone();
+        let name = format!("order:{}", self.port);
+        let consumer = QueueConsumer::applying(
+            events::ORDER_QUEUE,
+            SagaConsumer { store: store.clone() },
+            self.messaging.broker.clone(),
+            events::topology(),
+            &format!("{name} consumer"),
+        )
+        .reporting_to(self.state.broker_connected.clone())
+        .with_telemetry(&self.telemetry);
+        if let Some(pool) = &self.pool {
+            self.telemetry.observe_pool(pool);
+        }
+        let outcomes = self.state.outcomes.clone();
+        let relay_name = format!("{name} relay");
+        let routes = platform::http::finish(&self.telemetry, routes(self.state));
+        // Boxed where they are built: spawned whole, these futures hit a
+        // compiler limit in proving them `Send` for every lifetime inside
+        // them (rust-lang/rust#110338); boxed here, they are proven one by one.
+        tokio::join!(
+            platform::http::serve(self.listener, routes, shutdown.clone()).boxed(),
+            store.run_relay(
+                &self.messaging,
+                events::topology(),
+                &relay_name,
+                &self.telemetry,
+                shutdown.clone()
+            ),
+            consumer.run(shutdown.clone()).boxed(),
+            store.run_pruner(&self.messaging, shutdown.clone()),
+            store.listen_for_outcomes(outcomes, shutdown),
         );
-        let process = Process {
-            listener: self.listener,
-            pool: self.state.pool.clone(),
-            settings: self.messaging,
-            topology: events::topology(),
-            subscription: Subscription {
-                queue: events::ORDER_QUEUE,
-                handler: SagaHandler,
-                connected: self.state.broker_connected.clone(),
-            },
-            name: format!("order:{}", self.port),
-            routes: platform::http::finish(&self.telemetry, routes(self.state)),
-            telemetry: self.telemetry,
-        };
-        tokio::join!(process.run(shutdown), outcomes);
     }
 }

@@ -9,12 +9,17 @@
 //! to the parking lot with its error, while the messages behind it flow on.
 //! Each delivery is handled in a span that continues the publisher's trace
 //! (`observe`), and ends in one log line and the consumer's metrics.
+//!
+//! `Consumer` does this against a service's PostgreSQL database; a
+//! `QueueConsumer` over another [`ApplyOnce`] does it against another store.
+mod apply;
 mod handler;
 mod message;
 mod observe;
 mod run;
 mod settle;
 
+pub use apply::{ApplyOnce, PgInbox};
 pub use handler::{Handler, HandlerError, Outcome};
 pub use message::{IncomingMessage, headers};
-pub use run::Consumer;
+pub use run::{Consumer, QueueConsumer};

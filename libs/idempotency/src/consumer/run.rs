@@ -20,17 +20,20 @@ use tracing::Instrument;
 use super::message::string_header;
 use super::observe::{ConsumerMetrics, Disposition, consume_span};
 use super::settle::{Verdict, settle};
-use super::{Handler, HandlerError, IncomingMessage, Outcome};
+use super::{ApplyOnce, Handler, HandlerError, IncomingMessage, Outcome, PgInbox};
 
-/// Consumes one queue with one handler.
+/// The consumer of the services' PostgreSQL databases: the inbox and the
+/// handler's effect share one transaction.
+pub type Consumer<H> = QueueConsumer<PgInbox<H>>;
+
+/// Consumes one queue, applying each message once through `A`.
 #[derive(Debug)]
-pub struct Consumer<H> {
+pub struct QueueConsumer<A> {
     /// The queue's local name; also the consumer's name in the inbox.
     queue: String,
-    pool: PgPool,
     broker: BrokerSettings,
     topology: Topology,
-    handler: H,
+    apply: A,
     /// Labels the broker connections (e.g. `stock-1 consumer`).
     connection_name: String,
     /// True while consuming: what the service's health check reports as
@@ -50,12 +53,31 @@ impl<H: Handler> Consumer<H> {
         handler: H,
         connection_name: &str,
     ) -> Self {
-        Consumer {
-            queue: queue.to_owned(),
-            pool,
+        QueueConsumer::applying(
+            queue,
+            PgInbox::new(pool, handler),
             broker,
             topology,
-            handler,
+            connection_name,
+        )
+    }
+}
+
+impl<A: ApplyOnce> QueueConsumer<A> {
+    /// A consumer whose messages are applied once by `apply`, for stores
+    /// other than the services' PostgreSQL databases.
+    pub fn applying(
+        queue: &str,
+        apply: A,
+        broker: BrokerSettings,
+        topology: Topology,
+        connection_name: &str,
+    ) -> Self {
+        QueueConsumer {
+            queue: queue.to_owned(),
+            broker,
+            topology,
+            apply,
             connection_name: connection_name.to_owned(),
             connected: Arc::new(AtomicBool::new(false)),
             service: "unknown",
@@ -77,16 +99,10 @@ impl<H: Handler> Consumer<H> {
         self
     }
 
-    /// Applies `message` once: records it in the inbox and runs the handler
-    /// in one transaction. Tests call this directly to deliver a message.
+    /// Applies `message` once: records it in the inbox and applies its
+    /// effect atomically. Tests call this directly to deliver a message.
     pub async fn process(&self, message: &IncomingMessage) -> Result<Outcome, HandlerError> {
-        let mut tx = self.pool.begin().await?;
-        if !crate::inbox::record(&mut tx, &self.queue, message.message_id).await? {
-            return Ok(Outcome::Duplicate);
-        }
-        self.handler.handle(&mut tx, message).await?;
-        tx.commit().await?;
-        Ok(Outcome::Applied)
+        self.apply.apply_once(&self.queue, message).await
     }
 
     /// Consumes until `shutdown` completes, reconnecting after failures.

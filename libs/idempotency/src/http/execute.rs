@@ -7,7 +7,7 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 
 use super::key::{IdempotencyKey, IdempotentRequest};
-use super::store;
+use super::store::{self, SavedAnswer};
 
 /// A request's effect, run on the connection (or inside the transaction)
 /// that `execute` hands it.
@@ -89,12 +89,20 @@ where
 }
 
 async fn replay(pool: &PgPool, key: &IdempotencyKey, fingerprint: &str) -> Result<Response, DbError> {
-    let Some(saved) = store::load(pool, key.as_str()).await? else {
+    Ok(replay_answer(
+        key,
+        fingerprint,
+        store::load(pool, key.as_str()).await?,
+    ))
+}
+
+/// The answer to a repeat of a request whose key was found taken: the saved
+/// answer, marked as replayed, when the request is the same; a 422 when the
+/// key came with another request. For stores other than PostgreSQL too.
+pub fn replay_answer(key: &IdempotencyKey, fingerprint: &str, saved: Option<SavedAnswer>) -> Response {
+    let Some(saved) = saved else {
         // Pruned between our claim and this read: ask the client to retry.
-        return Ok(error_reply(
-            StatusCode::CONFLICT,
-            "Idempotency-Key expired just now; retry",
-        ));
+        return error_reply(StatusCode::CONFLICT, "Idempotency-Key expired just now; retry");
     };
     if saved.fingerprint != fingerprint {
         let message = format!(
@@ -102,14 +110,14 @@ async fn replay(pool: &PgPool, key: &IdempotencyKey, fingerprint: &str) -> Resul
             key.as_str(),
             saved.fingerprint
         );
-        return Ok(error_reply(StatusCode::UNPROCESSABLE_ENTITY, &message));
+        return error_reply(StatusCode::UNPROCESSABLE_ENTITY, &message);
     }
     let status = StatusCode::from_u16(saved.status as u16).unwrap_or(StatusCode::OK);
     let mut response = json_response(status, &saved.body);
     response
         .headers_mut()
         .insert(REPLAYED, warp::http::HeaderValue::from_static("true"));
-    Ok(response)
+    response
 }
 
 fn unavailable(error: DbError) -> Response {

@@ -3,6 +3,6 @@ mod execute;
 mod key;
 mod store;
 
-pub use execute::execute;
+pub use execute::{execute, replay_answer};
 pub use key::{IdempotencyKey, IdempotentRequest, request};
-pub use store::prune;
+pub use store::{SavedAnswer, prune};

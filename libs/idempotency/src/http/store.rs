@@ -1,8 +1,10 @@
 use platform::database::DbError;
 use sqlx::{PgConnection, PgExecutor};
 
-/// A stored answer: status and JSON body.
-pub(super) struct Saved {
+/// An answer stored under a key: the request it answered, its status and
+/// JSON body.
+#[derive(Debug, Clone)]
+pub struct SavedAnswer {
     pub fingerprint: String,
     pub status: i16,
     pub body: serde_json::Value,
@@ -38,13 +40,13 @@ pub(super) async fn save(
     Ok(())
 }
 
-pub(super) async fn load(executor: impl PgExecutor<'_>, key: &str) -> Result<Option<Saved>, DbError> {
+pub(super) async fn load(executor: impl PgExecutor<'_>, key: &str) -> Result<Option<SavedAnswer>, DbError> {
     let row: Option<(String, i16, serde_json::Value)> =
         sqlx::query_as("SELECT fingerprint, status, body FROM idempotency_keys WHERE key = $1")
             .bind(key)
             .fetch_optional(executor)
             .await?;
-    Ok(row.map(|(fingerprint, status, body)| Saved {
+    Ok(row.map(|(fingerprint, status, body)| SavedAnswer {
         fingerprint,
         status,
         body,

@@ -2,12 +2,10 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use events::{CheckoutRequested, Line};
-use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::domain::OrderId;
+use crate::domain::{Order, OrderId, TimelineEntry};
 use crate::error::OrderError;
-use crate::storage::saga;
 
 /// What the checkout found or did.
 #[derive(Debug, PartialEq, Eq)]
@@ -18,44 +16,51 @@ pub enum Started {
     Running,
 }
 
-/// Starts a saga unless one runs or the order is paid: in one transaction,
-/// the order becomes `checking_out` and `CheckoutRequested` enters the
-/// outbox. Concurrent checkouts of one order queue on the row lock; the
-/// first starts the saga and the others join it.
-#[tracing::instrument(skip(pool))]
-pub async fn start_or_join(pool: &PgPool, order_id: &OrderId) -> Result<Started, OrderError> {
-    let mut tx = pool.begin().await.map_err(platform::database::DbError::from)?;
-    let order = saga::lock_for_checkout(&mut tx, order_id)
-        .await?
-        .ok_or_else(|| OrderError::OrderNotFound(order_id.clone()))?;
+/// What a store must do for a checkout, decided on the order as read inside
+/// the store's transaction.
+#[derive(Debug, PartialEq)]
+pub enum Plan {
+    /// Nothing to write: answer this.
+    Answer(Started),
+    /// Make the order `checking_out` under the event's saga id, put the event
+    /// into the outbox and the entry into the timeline, in one transaction.
+    Start(Box<NewSaga>),
+}
+
+/// A saga about to start.
+#[derive(Debug, PartialEq)]
+pub struct NewSaga {
+    pub event: CheckoutRequested,
+    pub entry: TimelineEntry,
+}
+
+/// Decides a checkout of `order`: a paid order answers at once, a running
+/// saga is joined, anything else starts a new saga for the order's items,
+/// summed per item.
+pub fn plan(order_id: &OrderId, order: Option<Order>) -> Result<Plan, OrderError> {
+    let order = order.ok_or_else(|| OrderError::OrderNotFound(order_id.clone()))?;
     match order.status.as_str() {
-        "paid" => return Ok(Started::AlreadyPaid),
-        "checking_out" => return Ok(Started::Running),
+        "paid" => return Ok(Plan::Answer(Started::AlreadyPaid)),
+        "checking_out" => return Ok(Plan::Answer(Started::Running)),
         _ => {}
     }
-    let saga_id = Uuid::new_v4();
+    let lines = summed(&order.items).ok_or_else(|| OrderError::CostOverflow(order_id.clone()))?;
     let event = CheckoutRequested {
         order_id: order_id.to_string(),
-        saga_id,
+        saga_id: Uuid::new_v4(),
         user_id: order.user_id,
         total_cost: order.total_cost,
-        lines: summed(&order.items.0).ok_or_else(|| OrderError::CostOverflow(order_id.clone()))?,
+        lines,
         occurred_at: Utc::now(),
     };
-    saga::start_saga(&mut tx, order_id, saga_id).await?;
-    outbox::enqueue(&mut tx, &events::message(&event)).await?;
-    saga::record_step(
-        &mut *tx,
-        order_id.as_str(),
-        saga_id,
-        "order",
-        "CheckoutRequested",
-        None,
-        event.occurred_at,
-    )
-    .await?;
-    tx.commit().await.map_err(platform::database::DbError::from)?;
-    Ok(Started::Running)
+    let entry = TimelineEntry {
+        saga_id: event.saga_id,
+        service: "order".into(),
+        event: "CheckoutRequested".into(),
+        detail: None,
+        at: event.occurred_at,
+    };
+    Ok(Plan::Start(Box::new(NewSaga { event, entry })))
 }
 
 /// The order's lines with the quantities of each item summed, by item id;
@@ -85,6 +90,55 @@ mod tests {
 
         let pairs: Vec<(&str, i64)> = lines.iter().map(|l| (l.item_id.as_str(), l.quantity)).collect();
         assert_eq!(pairs, vec![("a", 2), ("b", 4)]);
+    }
+
+    fn order(status: &str) -> Order {
+        Order {
+            order_id: "o".into(),
+            paid: status == "paid",
+            items: vec![("a".into(), 1), ("a".into(), 2)],
+            user_id: "u".into(),
+            total_cost: 3,
+            status: status.into(),
+        }
+    }
+
+    #[test]
+    fn a_paid_order_answers_at_once_and_a_running_saga_is_joined() {
+        let id = OrderId::from_trusted("o".into());
+
+        let paid = plan(&id, Some(order("paid")));
+        let running = plan(&id, Some(order("checking_out")));
+
+        assert!(matches!(paid, Ok(Plan::Answer(Started::AlreadyPaid))));
+        assert!(matches!(running, Ok(Plan::Answer(Started::Running))));
+    }
+
+    #[test]
+    fn an_open_or_failed_order_starts_a_saga_for_its_summed_lines() {
+        let id = OrderId::from_trusted("o".into());
+        for status in ["open", "failed"] {
+            let Ok(Plan::Start(saga)) = plan(&id, Some(order(status))) else {
+                panic!("a {status} order starts a saga");
+            };
+            let NewSaga { event, entry } = *saga;
+
+            assert_eq!(
+                (event.lines.len(), event.lines[0].quantity, event.total_cost),
+                (1, 3, 3)
+            );
+            assert_eq!(
+                (entry.saga_id, entry.event.as_str()),
+                (event.saga_id, "CheckoutRequested")
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_order_is_not_found() {
+        let id = OrderId::from_trusted("ghost".into());
+
+        assert!(matches!(plan(&id, None), Err(OrderError::OrderNotFound(_))));
     }
 
     #[test]

@@ -6,7 +6,6 @@ use super::outcomes::Subscription;
 use crate::domain::OrderId;
 use crate::error::OrderError;
 use crate::routes::State;
-use crate::storage::saga;
 
 /// How often a waiting request re-reads the order without being woken: the
 /// safety net for a notification lost while the database restarted.
@@ -22,7 +21,7 @@ pub async fn wait_for_outcome(
 ) -> Result<(), OrderError> {
     let deadline = Instant::now() + state.checkout_timeout;
     loop {
-        match saga::outcome(&state.pool, order_id).await {
+        match state.store.outcome(order_id).await {
             Ok(Some((status, _))) if status == "paid" => return Ok(()),
             Ok(Some((status, reason))) if status == "failed" => {
                 return Err(OrderError::CheckoutFailed {

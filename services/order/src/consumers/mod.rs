@@ -1,47 +1,29 @@
 //! The order service's part of the checkout saga: it records every step in
 //! the order's timeline and ends the saga on a final event.
+use std::sync::Arc;
+
 use events::{Event, PaymentFailed, PaymentSucceeded, StockRejected, StockReleased, StockReserved};
-use idempotency::{Handler, HandlerError, IncomingMessage};
-use sqlx::PgConnection;
+use idempotency::{ApplyOnce, HandlerError, IncomingMessage, Outcome};
 use uuid::Uuid;
 
-use crate::storage::saga;
+use crate::domain::{SagaStep, TimelineEntry};
+use crate::storage::OrderStore;
 
-/// Handles the order queue.
+/// Applies the order queue's events to the store, each at most once.
 #[derive(Debug, Clone)]
-pub struct SagaHandler;
-
-/// What the order service reads from any saga event.
-struct Step {
-    order_id: String,
-    saga_id: Uuid,
-    occurred_at: chrono::DateTime<chrono::Utc>,
-    /// `Some(None)`: paid; `Some(Some(reason))`: failed; `None`: not final.
-    outcome: Option<Option<String>>,
-    detail: Option<String>,
+pub struct SagaConsumer {
+    pub store: Arc<dyn OrderStore>,
 }
 
-impl Handler for SagaHandler {
-    async fn handle(&self, tx: &mut PgConnection, message: &IncomingMessage) -> Result<(), HandlerError> {
-        let (service, step) = read(message)?;
-        saga::record_step(
-            &mut *tx,
-            &step.order_id,
-            step.saga_id,
-            service,
-            &message.event_type,
-            step.detail.as_deref(),
-            step.occurred_at,
-        )
-        .await?;
-        if let Some(failure) = step.outcome {
-            saga::finish_saga(tx, &step.order_id, step.saga_id, failure.as_deref()).await?;
-        }
-        Ok(())
+impl ApplyOnce for SagaConsumer {
+    async fn apply_once(&self, consumer: &str, message: &IncomingMessage) -> Result<Outcome, HandlerError> {
+        let step = read(message)?;
+        Ok(self.store.apply_step(consumer, message.message_id, &step).await?)
     }
 }
 
-fn read(message: &IncomingMessage) -> Result<(&'static str, Step), HandlerError> {
+/// The step an event of the order queue stands for.
+pub fn read(message: &IncomingMessage) -> Result<SagaStep, HandlerError> {
     let (version, body) = (message.schema_version, message.body.as_slice());
     let step = match message.event_type.as_str() {
         StockReserved::NAME => step(events::decode::<StockReserved>(version, body)?, |e| {
@@ -90,14 +72,18 @@ type Fields = (
     Option<String>,
 );
 
-fn step<E: Event>(event: E, fields: impl FnOnce(E) -> Fields) -> (&'static str, Step) {
-    let (order_id, saga_id, occurred_at, outcome, detail) = fields(event);
-    let step = Step {
-        order_id,
+fn step<E: Event>(event: E, fields: impl FnOnce(E) -> Fields) -> SagaStep {
+    let (order_id, saga_id, at, outcome, detail) = fields(event);
+    let entry = TimelineEntry {
         saga_id,
-        occurred_at,
-        outcome,
+        service: E::EXCHANGE.to_owned(),
+        event: E::NAME.to_owned(),
         detail,
+        at,
     };
-    (E::EXCHANGE, step)
+    SagaStep {
+        order_id,
+        entry,
+        outcome,
+    }
 }

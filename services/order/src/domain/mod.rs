@@ -1,3 +1,7 @@
 mod order;
+mod saga_step;
+mod timeline;
 
 pub use order::{ItemId, Order, OrderId, UserId};
+pub use saga_step::SagaStep;
+pub use timeline::TimelineEntry;

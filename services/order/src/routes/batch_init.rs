@@ -1,24 +1,33 @@
-use idempotency::http::{execute, request};
+use std::sync::Arc;
+
+use idempotency::http::request;
 use platform::domain::{Amount, BatchSize, InputError};
 use platform::http::with_state;
 use serde::Serialize;
-use sqlx::{PgConnection, PgPool};
 use warp::{Filter, Rejection, Reply};
 
 use crate::error::OrderError;
-use crate::storage;
+use crate::storage::{OrderStore, OrderWrites, answer, operation};
 
-pub fn route(pool: PgPool) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
+pub fn route(store: Arc<dyn OrderStore>) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     warp::path!("orders" / "batch_init" / String / String / String / String)
         .and(warp::post())
         .and(request())
-        .and(with_state(pool))
-        .then(|n, n_items, n_users, price, request, pool: PgPool| async move {
-            execute(&pool, request, move |conn| {
-                Box::pin(batch_init(conn, n, n_items, n_users, price))
-            })
-            .await
-        })
+        .and(with_state(store))
+        .then(
+            |n: String,
+             n_items: String,
+             n_users: String,
+             price: String,
+             request,
+             store: Arc<dyn OrderStore>| async move {
+                let init = operation(move |writes| {
+                    let sizes = (n.clone(), n_items.clone(), n_users.clone(), price.clone());
+                    Box::pin(async move { answer(batch_init(writes, sizes).await) })
+                });
+                store.execute(request, init).await
+            },
+        )
 }
 
 #[derive(Debug, Serialize)]
@@ -26,13 +35,10 @@ struct Initialised {
     msg: String,
 }
 
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(skip(writes))]
 async fn batch_init(
-    conn: &mut PgConnection,
-    n: String,
-    n_items: String,
-    n_users: String,
-    item_price: String,
+    writes: &mut dyn OrderWrites,
+    (n, n_items, n_users, item_price): (String, String, String, String),
 ) -> Result<Initialised, OrderError> {
     let n = BatchSize::parse("n", &n, 0)?;
     let n_items = BatchSize::parse("n_items", &n_items, 1)?;
@@ -45,7 +51,7 @@ async fn batch_init(
         min: 0,
         max: i64::MAX / 2,
     })?;
-    storage::batch_init(conn, n, n_items, n_users, total_cost).await?;
+    writes.batch_init(n, n_items, n_users, total_cost).await?;
     Ok(Initialised {
         msg: format!(
             "orders 0..{} set to two items of 0..{} for users of 0..{}, total cost {total_cost}",

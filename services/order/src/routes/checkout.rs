@@ -3,10 +3,9 @@ use serde::Serialize;
 use warp::{Filter, Rejection, Reply};
 
 use super::State;
-use crate::checkout::{Started, start_or_join, wait_for_outcome};
-use crate::domain::OrderId;
+use crate::checkout::{Started, wait_for_outcome};
+use crate::domain::{OrderId, TimelineEntry};
 use crate::error::OrderError;
-use crate::storage::saga::{self, TimelineEntry};
 
 pub fn routes(state: State) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     // Checkout is idempotent per order by itself (a paid order answers 2xx
@@ -43,7 +42,7 @@ async fn checkout(order_id: String, state: State) -> Result<Paid, OrderError> {
 async fn paid(order_id: String, state: &State) -> Result<Paid, OrderError> {
     let order_id = OrderId::parse(&order_id)?;
     let mut subscription = state.outcomes.subscribe(order_id.as_str());
-    if start_or_join(&state.pool, &order_id).await? == Started::Running {
+    if state.store.start_or_join(&order_id).await? == Started::Running {
         wait_for_outcome(state, &order_id, &mut subscription).await?;
     }
     Ok(Paid { order_id, paid: true })
@@ -61,10 +60,12 @@ struct SagaStatus {
 #[tracing::instrument(skip(state))]
 async fn status(order_id: String, state: State) -> Result<SagaStatus, OrderError> {
     let order_id = OrderId::parse(&order_id)?;
-    let (status, failure_reason) = saga::outcome(&state.pool, &order_id)
+    let (status, failure_reason) = state
+        .store
+        .outcome(&order_id)
         .await?
         .ok_or_else(|| OrderError::OrderNotFound(order_id.clone()))?;
-    let timeline = saga::timeline(&state.pool, &order_id).await?;
+    let timeline = state.store.timeline(&order_id).await?;
     Ok(SagaStatus {
         paid: status == "paid",
         order_id,

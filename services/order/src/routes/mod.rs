@@ -8,16 +8,16 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use sqlx::PgPool;
 use warp::{Filter, Rejection, Reply};
 
 use crate::checkout::{CheckoutMetrics, Outcomes};
 use crate::peers::Peers;
+use crate::storage::OrderStore;
 
 /// What every handler may use.
 #[derive(Debug, Clone)]
 pub struct State {
-    pub pool: PgPool,
+    pub store: Arc<dyn OrderStore>,
     pub peers: Peers,
     /// The checkouts this replica is waiting on.
     pub outcomes: Outcomes,
@@ -32,10 +32,13 @@ pub struct State {
 pub fn routes(state: State) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     orders::routes(state.clone())
         .or(checkout::routes(state.clone()))
-        .or(batch_init::route(state.pool.clone()))
-        .or(platform::health::route(
+        .or(batch_init::route(state.store.clone()))
+        .or(platform::health::probed(
             "orders",
-            state.pool,
+            move || {
+                let store = state.store.clone();
+                async move { store.is_reachable().await }
+            },
             state.broker_connected,
         ))
 }

@@ -1,6 +1,12 @@
-//! The order database's SQL, one function per statement. Every function takes
-//! any executor, so a caller may run it inside its own transaction.
-mod orders;
-pub mod saga;
+//! Where orders live. [`OrderStore`] is all the rest of the service sees;
+//! `postgres/` (the default) and `mongo/` (with the `mongodb` feature)
+//! implement it, and [`open`] picks one by configuration.
+mod open;
+pub mod postgres;
+mod store;
 
-pub use orders::{append_line, batch_init, find_order, insert_order};
+#[cfg(feature = "mongodb")]
+pub mod mongo;
+
+pub use open::{Opened, open};
+pub use store::{Answer, Operation, OrderStore, OrderWrites, Shutdown, answer, operation};

@@ -83,7 +83,10 @@ async fn spawn(database: &str, broker: &BrokerSettings, stock: &str, payment: &s
         .expect("the order service starts (is PostgreSQL running?)");
     let started = (
         format!("http://127.0.0.1:{}", application.port()),
-        application.pool().clone(),
+        application
+            .pool()
+            .expect("the order service's default store is PostgreSQL")
+            .clone(),
     );
     tokio::spawn(application.run_until_stopped(std::future::pending()));
     started

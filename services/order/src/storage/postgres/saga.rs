@@ -1,38 +1,24 @@
 //! The checkout saga's SQL on the order database.
-use chrono::{DateTime, Utc};
 use platform::database::DbError;
-use serde::Serialize;
-use sqlx::types::Json;
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use crate::domain::OrderId;
+use crate::domain::{Order, OrderId, TimelineEntry};
 
 /// The channel the order consumer notifies when a saga ends; every order
 /// replica listens, so whichever holds the client's request answers it.
 pub const OUTCOME_CHANNEL: &str = "checkout_outcome";
 
-/// An order as the checkout sees it, locked for the transaction.
-#[derive(Debug, sqlx::FromRow)]
-pub struct CheckoutState {
-    pub status: String,
-    pub saga_id: Option<Uuid>,
-    pub user_id: String,
-    pub total_cost: i64,
-    pub items: Json<Vec<(String, i64)>>,
-}
-
-pub async fn lock_for_checkout(
-    tx: &mut PgConnection,
-    id: &OrderId,
-) -> Result<Option<CheckoutState>, DbError> {
-    let state = sqlx::query_as(
-        "SELECT status, saga_id, user_id, total_cost, items FROM orders WHERE id = $1 FOR UPDATE",
+/// The order, locked for the transaction.
+pub async fn lock_for_checkout(tx: &mut PgConnection, id: &OrderId) -> Result<Option<Order>, DbError> {
+    let order = sqlx::query_as(
+        "SELECT id AS order_id, paid, items, user_id, total_cost, status FROM orders \
+         WHERE id = $1 FOR UPDATE",
     )
     .bind(id.as_str())
     .fetch_optional(tx)
     .await?;
-    Ok(state)
+    Ok(order)
 }
 
 pub async fn start_saga(tx: &mut PgConnection, id: &OrderId, saga_id: Uuid) -> Result<(), DbError> {
@@ -84,35 +70,21 @@ pub async fn finish_saga(
     Ok(())
 }
 
-/// One line of an order's timeline.
-#[derive(Debug, Serialize, sqlx::FromRow)]
-pub struct TimelineEntry {
-    pub saga_id: Uuid,
-    pub service: String,
-    pub event: String,
-    pub detail: Option<String>,
-    pub at: DateTime<Utc>,
-}
-
 pub async fn record_step(
     executor: impl PgExecutor<'_>,
     order_id: &str,
-    saga_id: Uuid,
-    service: &str,
-    event: &str,
-    detail: Option<&str>,
-    occurred_at: DateTime<Utc>,
+    entry: &TimelineEntry,
 ) -> Result<(), DbError> {
     sqlx::query(
         "INSERT INTO saga_events (order_id, saga_id, service, event, detail, occurred_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(order_id)
-    .bind(saga_id)
-    .bind(service)
-    .bind(event)
-    .bind(detail)
-    .bind(occurred_at)
+    .bind(entry.saga_id)
+    .bind(&entry.service)
+    .bind(&entry.event)
+    .bind(&entry.detail)
+    .bind(entry.at)
     .execute(executor)
     .await?;
     Ok(())

@@ -1,0 +1,40 @@
+//! The MongoDB store (`ORDER_STORE=mongodb`, the `mongodb` feature).
+//!
+//! ```text
+//! orders             one document per order: lines, saga state, timeline;
+//!                    `_id` is the order id, the hashed shard key
+//! outbox             events, written in the transaction of their change
+//! outbox_leases      which relay publishes which order's events, until when
+//! inbox              (consumer, message id), TTL on processed_at
+//! idempotency_keys   key, request, answer; TTL on created_at
+//! ```
+//!
+//! Configuration: `ORDER_STORE=mongodb`, `MONGODB_URL`
+//! (`mongodb://127.0.0.1:27017`), `MONGODB_DATABASE` (`order_db`).
+//!
+//! Each saga step and each keyed request is one multi-document transaction
+//! (`transaction`), so MongoDB must run as a replica set or a sharded
+//! cluster (through `mongos`, where `orders` is sharded at start-up). That
+//! also makes change streams available, which wake waiting checkouts on
+//! every replica (`outcomes`); without them a waiting checkout re-reads its
+//! order every second. The relay is woken by this process's checkouts and
+//! otherwise polls every `OUTBOX_POLL_INTERVAL_MS`; relays of several
+//! replicas share the outbox through per-order leases (`outbox_collection`).
+//! No pruner runs: TTL indexes expire the inbox and the keys.
+//!
+//! Tests: `MONGODB_URL=mongodb://…/?replicaSet=… cargo nextest run -p order
+//! --features mongodb` runs `tests/store` against it; without the variable
+//! the `requires_mongodb::…` tests print `SKIPPED` to stderr and return.
+mod documents;
+mod keys;
+mod orders;
+mod outbox_collection;
+mod outcomes;
+mod relay;
+mod saga;
+mod setup;
+mod store;
+mod transaction;
+mod writes;
+
+pub use store::MongoStore;

@@ -1,0 +1,118 @@
+use platform::telemetry::Telemetry;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use idempotency::http::IdempotentRequest;
+use idempotency::messaging::MessagingSettings;
+use idempotency::{Outcome, RetentionSettings};
+use mongodb::bson::doc;
+use outbox::BatchPublisher;
+use outbox::topology::Topology;
+use tokio::sync::Notify;
+use uuid::Uuid;
+use warp::reply::Response;
+
+use super::relay::Relay;
+use super::setup::Collections;
+use super::{keys, orders, outcomes, saga};
+use crate::checkout::{Outcomes, Started};
+use crate::configuration::MongoSettings;
+use crate::domain::{Order, OrderId, SagaStep, TimelineEntry};
+use crate::error::OrderError;
+use crate::storage::{Operation, OrderStore, Shutdown};
+
+/// How long the server may take to answer a health check's ping.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The orders in MongoDB (a replica set, or a sharded cluster through
+/// `mongos`): orders sharded by hashed id, the outbox, inbox and keys as
+/// collections written in the same multi-document transactions.
+#[derive(Debug, Clone)]
+pub struct MongoStore {
+    collections: Collections,
+    /// Wakes this process's relay when a checkout has committed an event.
+    relay_wake: Arc<Notify>,
+}
+
+impl MongoStore {
+    /// Connects and creates the indexes (and the sharding) that are missing.
+    pub async fn open(
+        settings: &MongoSettings,
+        retention: &RetentionSettings,
+    ) -> Result<Self, mongodb::error::Error> {
+        let collections = Collections::connect(settings).await?;
+        collections.prepare(retention).await?;
+        Ok(MongoStore {
+            collections,
+            relay_wake: Arc::new(Notify::new()),
+        })
+    }
+}
+
+#[async_trait]
+impl OrderStore for MongoStore {
+    async fn execute(&self, request: IdempotentRequest, operation: Operation) -> Response {
+        keys::execute(&self.collections, request, operation).await
+    }
+
+    async fn find_order(&self, id: &OrderId) -> Result<Option<Order>, OrderError> {
+        orders::find(&self.collections, id).await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn start_or_join(&self, id: &OrderId) -> Result<Started, OrderError> {
+        let started = saga::start_or_join(&self.collections, id).await;
+        self.relay_wake.notify_one();
+        started
+    }
+
+    async fn outcome(&self, id: &OrderId) -> Result<Option<(String, Option<String>)>, OrderError> {
+        orders::outcome(&self.collections, id).await
+    }
+
+    async fn timeline(&self, id: &OrderId) -> Result<Vec<TimelineEntry>, OrderError> {
+        orders::timeline(&self.collections, id).await
+    }
+
+    async fn apply_step(
+        &self,
+        consumer: &str,
+        message_id: Uuid,
+        step: &SagaStep,
+    ) -> Result<Outcome, OrderError> {
+        saga::apply_step(&self.collections, consumer, message_id, step).await
+    }
+
+    async fn is_reachable(&self) -> bool {
+        let ping = self.collections.database.run_command(doc! { "ping": 1 });
+        matches!(tokio::time::timeout(PING_TIMEOUT, ping).await, Ok(Ok(_)))
+    }
+
+    async fn run_relay(
+        &self,
+        settings: &MessagingSettings,
+        topology: Topology,
+        name: &str,
+        _telemetry: &Telemetry,
+        shutdown: Shutdown,
+    ) {
+        let publisher = BatchPublisher::new(settings.broker.clone(), topology, name);
+        let relay = Relay::new(
+            self.collections.clone(),
+            settings.relay.clone(),
+            publisher,
+            self.relay_wake.clone(),
+        );
+        relay.run(shutdown).await;
+    }
+
+    /// TTL indexes expire inbox records and keys inside the server.
+    async fn run_pruner(&self, _settings: &MessagingSettings, shutdown: Shutdown) {
+        shutdown.await;
+    }
+
+    async fn listen_for_outcomes(&self, outcomes: Outcomes, shutdown: Shutdown) {
+        outcomes::listen(self.collections.clone(), outcomes, shutdown).await;
+    }
+}

@@ -1,0 +1,79 @@
+use std::sync::Arc;
+
+use sqlx::PgPool;
+
+use super::OrderStore;
+use super::postgres::PostgresStore;
+use crate::configuration::{Settings, StoreKind};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// A store ready to serve.
+#[derive(Debug)]
+pub struct Opened {
+    pub store: Arc<dyn OrderStore>,
+    /// The PostgreSQL store's pool, which tests read directly; `None` for
+    /// other stores.
+    pub pool: Option<PgPool>,
+}
+
+/// Opens the store `settings.store` names: creates its database and schema
+/// (tables or collections and indexes) when they are missing.
+pub async fn open(settings: &Settings) -> anyhow::Result<Opened> {
+    match settings.store {
+        StoreKind::Postgres => {
+            let migrators = [&MIGRATOR, &outbox::MIGRATOR, &idempotency::MIGRATOR];
+            let pool = platform::database::connect_and_migrate(&settings.database, &migrators).await?;
+            tracing::info!(
+                database = settings.database.database_name(),
+                "order store: PostgreSQL"
+            );
+            Ok(Opened {
+                store: Arc::new(PostgresStore::new(pool.clone())),
+                pool: Some(pool),
+            })
+        }
+        StoreKind::MongoDb => open_mongodb(settings).await,
+    }
+}
+
+#[cfg(feature = "mongodb")]
+async fn open_mongodb(settings: &Settings) -> anyhow::Result<Opened> {
+    use anyhow::Context;
+    let store = super::mongo::MongoStore::open(&settings.mongodb, &settings.messaging.retention)
+        .await
+        .with_context(|| {
+            format!(
+                "could not open the MongoDB order store {:?}",
+                settings.mongodb.database
+            )
+        })?;
+    tracing::info!(database = %settings.mongodb.database, "order store: MongoDB");
+    Ok(Opened {
+        store: Arc::new(store),
+        pool: None,
+    })
+}
+
+#[cfg(not(feature = "mongodb"))]
+async fn open_mongodb(_settings: &Settings) -> anyhow::Result<Opened> {
+    anyhow::bail!(
+        "ORDER_STORE=mongodb, but this order service was built without its MongoDB store; \
+         build it with `cargo build -p order --features mongodb`"
+    )
+}
+
+#[cfg(all(test, not(feature = "mongodb")))]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_build_without_the_feature_refuses_mongodb_at_start_up() {
+        let mut settings = Settings::from_env().expect("settings");
+        settings.store = StoreKind::MongoDb;
+
+        let error = open(&settings).await.expect_err("no MongoDB store in this build");
+
+        assert!(error.to_string().contains("--features mongodb"), "{error}");
+    }
+}

@@ -1,0 +1,131 @@
+//! The storage interface of the order service. Routes, checkout and the saga
+//! consumer use only these two traits, so they do not know whether
+//! PostgreSQL or MongoDB holds the orders.
+use std::fmt::Debug;
+
+use platform::telemetry::Telemetry;
+
+use async_trait::async_trait;
+use futures::future::{BoxFuture, Shared};
+use idempotency::Outcome;
+use idempotency::http::IdempotentRequest;
+use idempotency::messaging::MessagingSettings;
+use outbox::topology::Topology;
+use platform::domain::{Amount, BatchSize, Quantity};
+use uuid::Uuid;
+use warp::reply::Response;
+
+use crate::checkout::{Outcomes, Started};
+use crate::domain::{ItemId, Order, OrderId, SagaStep, TimelineEntry, UserId};
+use crate::error::OrderError;
+
+/// Completes when the process is asked to stop; every background task of a
+/// store gets a clone.
+pub type Shutdown = Shared<BoxFuture<'static, ()>>;
+
+/// What a request's effect answers: a JSON body, or why it did not happen.
+pub type Answer = Result<serde_json::Value, OrderError>;
+
+/// A mutating request's effect, run by [`OrderStore::execute`] with the
+/// writes of one transaction. It may be run again from the start when the
+/// store retries a transaction that conflicted, hence `Fn`.
+pub type Operation = Box<dyn for<'w> Fn(&'w mut dyn OrderWrites) -> BoxFuture<'w, Answer> + Send + Sync>;
+
+/// The writes a request may make, all inside the transaction that also
+/// stores its `Idempotency-Key` and answer.
+#[async_trait]
+pub trait OrderWrites: Send {
+    async fn insert_order(&mut self, id: &OrderId, user: &UserId) -> Result<(), OrderError>;
+
+    async fn find_order(&mut self, id: &OrderId) -> Result<Option<Order>, OrderError>;
+
+    /// Appends a line and adds its cost, unless the order is missing, paid or
+    /// being checked out (`None`). A total beyond `i64::MAX` is
+    /// [`OrderError::CostOverflow`] and changes nothing.
+    async fn append_line(
+        &mut self,
+        id: &OrderId,
+        item: &ItemId,
+        quantity: Quantity,
+        cost: Amount,
+    ) -> Result<Option<i64>, OrderError>;
+
+    /// Creates or replaces orders `"0"` … `"n-1"`, each unpaid, for a random
+    /// user of `0..n_users`, with two random items of `0..n_items`.
+    async fn batch_init(
+        &mut self,
+        n: BatchSize,
+        n_items: BatchSize,
+        n_users: BatchSize,
+        total_cost: Amount,
+    ) -> Result<(), OrderError>;
+}
+
+/// Where orders, their sagas, the outbox, the inbox and the idempotency keys
+/// live, and the background work that keeps them moving.
+#[async_trait]
+pub trait OrderStore: Send + Sync + Debug {
+    /// Runs `operation` at most once per `Idempotency-Key`: the key, the
+    /// request and the answer are stored with the effect; 2xx and 4xx are
+    /// replayed to a repeat, a 5xx is not stored.
+    async fn execute(&self, request: IdempotentRequest, operation: Operation) -> Response;
+
+    async fn find_order(&self, id: &OrderId) -> Result<Option<Order>, OrderError>;
+
+    /// Starts a saga unless one runs or the order is paid (see
+    /// [`crate::checkout::plan`]): the order becomes `checking_out` and
+    /// `CheckoutRequested` enters the outbox atomically. Concurrent
+    /// checkouts of one order start one saga.
+    async fn start_or_join(&self, id: &OrderId) -> Result<Started, OrderError>;
+
+    /// The order's status and failure reason.
+    async fn outcome(&self, id: &OrderId) -> Result<Option<(String, Option<String>)>, OrderError>;
+
+    /// Every step of every saga of the order, oldest first.
+    async fn timeline(&self, id: &OrderId) -> Result<Vec<TimelineEntry>, OrderError>;
+
+    /// Records `step` in the timeline and, if it is final, ends its saga
+    /// (unless another saga runs by now), at most once per
+    /// `(consumer, message_id)`.
+    async fn apply_step(
+        &self,
+        consumer: &str,
+        message_id: Uuid,
+        step: &SagaStep,
+    ) -> Result<Outcome, OrderError>;
+
+    /// Whether the database answers, for health checks.
+    async fn is_reachable(&self) -> bool;
+
+    /// Publishes the outbox to the broker until `shutdown`.
+    async fn run_relay(
+        &self,
+        settings: &MessagingSettings,
+        topology: Topology,
+        name: &str,
+        telemetry: &Telemetry,
+        shutdown: Shutdown,
+    );
+
+    /// Deletes expired inbox records and idempotency keys until `shutdown`
+    /// (or leaves it to the database).
+    async fn run_pruner(&self, settings: &MessagingSettings, shutdown: Shutdown);
+
+    /// Wakes the waiters in `outcomes` whenever a saga ends, on any replica,
+    /// until `shutdown`.
+    async fn listen_for_outcomes(&self, outcomes: Outcomes, shutdown: Shutdown);
+}
+
+/// Boxes a closure as an [`Operation`]; taking it through this bound lets
+/// the compiler see that the future borrows the writes it is given.
+pub fn operation<F>(effect: F) -> Operation
+where
+    F: for<'w> Fn(&'w mut dyn OrderWrites) -> BoxFuture<'w, Answer> + Send + Sync + 'static,
+{
+    Box::new(effect)
+}
+
+/// A handler's result as an [`Answer`].
+pub fn answer<T: serde::Serialize>(result: Result<T, OrderError>) -> Answer {
+    result.map(|body| serde_json::to_value(body).unwrap_or_default())
+}

@@ -1,0 +1,135 @@
+//! Starting, joining and ending sagas through the store.
+use std::sync::Arc;
+
+use chrono::Utc;
+use futures::future::join_all;
+use idempotency::Outcome;
+use order::checkout::Started;
+use order::domain::{OrderId, SagaStep, TimelineEntry};
+use order::error::OrderError;
+use order::storage::OrderStore;
+use uuid::Uuid;
+
+use crate::requests::{add, create_order};
+
+/// An order of two lines, ready for checkout.
+pub async fn ready(store: &Arc<dyn OrderStore>, id: &str) -> OrderId {
+    create_order(store, id).await;
+    add(store, id, "a", 2, 4).await;
+    add(store, id, "a", 1, 2).await;
+    OrderId::from_trusted(id.into())
+}
+
+/// The saga id the order's latest checkout started.
+async fn running_saga(store: &Arc<dyn OrderStore>, id: &OrderId) -> Uuid {
+    let timeline = store.timeline(id).await.expect("readable");
+    timeline.last().expect("a checkout was requested").saga_id
+}
+
+fn step(order: &OrderId, saga_id: Uuid, event: &str, outcome: Option<Option<String>>) -> SagaStep {
+    SagaStep {
+        order_id: order.to_string(),
+        entry: TimelineEntry {
+            saga_id,
+            service: "payment".into(),
+            event: event.into(),
+            detail: None,
+            at: Utc::now(),
+        },
+        outcome,
+    }
+}
+
+pub async fn concurrent_checkouts_start_one_saga(store: Arc<dyn OrderStore>) {
+    let id = ready(&store, "o-1").await;
+
+    let answers = join_all((0..5).map(|_| store.start_or_join(&id))).await;
+
+    assert!(
+        answers
+            .iter()
+            .all(|answer| matches!(answer, Ok(Started::Running)))
+    );
+    let timeline = store.timeline(&id).await.expect("readable");
+    let events: Vec<&str> = timeline.iter().map(|entry| entry.event.as_str()).collect();
+    assert_eq!(events, ["CheckoutRequested"]);
+    let status = store
+        .outcome(&id)
+        .await
+        .expect("readable")
+        .expect("the order exists");
+    assert_eq!(status, ("checking_out".to_owned(), None));
+    let ghost = store.start_or_join(&OrderId::from_trusted("ghost".into())).await;
+    assert!(matches!(ghost, Err(OrderError::OrderNotFound(_))));
+}
+
+pub async fn a_final_step_ends_the_saga_once(store: Arc<dyn OrderStore>) {
+    let id = ready(&store, "o-1").await;
+    store.start_or_join(&id).await.expect("started");
+    let saga = running_saga(&store, &id).await;
+    let (message, paid) = (Uuid::new_v4(), step(&id, saga, "PaymentSucceeded", Some(None)));
+
+    let first = store
+        .apply_step("order.checkout", message, &paid)
+        .await
+        .expect("applied");
+    let again = store
+        .apply_step("order.checkout", message, &paid)
+        .await
+        .expect("seen");
+
+    assert_eq!((first, again), (Outcome::Applied, Outcome::Duplicate));
+    let status = store
+        .outcome(&id)
+        .await
+        .expect("readable")
+        .expect("the order exists");
+    assert_eq!(status, ("paid".to_owned(), None));
+    let order = store
+        .find_order(&id)
+        .await
+        .expect("readable")
+        .expect("the order exists");
+    assert!(order.paid);
+    assert_eq!(store.timeline(&id).await.expect("readable").len(), 2);
+    let later = store.start_or_join(&id).await.expect("answered");
+    assert_eq!(later, Started::AlreadyPaid);
+}
+
+pub async fn a_step_of_an_earlier_saga_leaves_the_running_one_alone(store: Arc<dyn OrderStore>) {
+    let id = ready(&store, "o-1").await;
+    store.start_or_join(&id).await.expect("started");
+    let first = running_saga(&store, &id).await;
+    let failed = step(&id, first, "StockRejected", Some(Some("no stock".into())));
+    store
+        .apply_step("order.checkout", Uuid::new_v4(), &failed)
+        .await
+        .expect("applied");
+    store.start_or_join(&id).await.expect("started again");
+    let second = running_saga(&store, &id).await;
+
+    let late = step(&id, first, "PaymentSucceeded", Some(None));
+    store
+        .apply_step("order.checkout", Uuid::new_v4(), &late)
+        .await
+        .expect("applied");
+
+    assert_ne!(first, second);
+    let status = store
+        .outcome(&id)
+        .await
+        .expect("readable")
+        .expect("the order exists");
+    assert_eq!(status, ("checking_out".to_owned(), None));
+    let timeline = store.timeline(&id).await.expect("readable");
+    let events: Vec<&str> = timeline.iter().map(|entry| entry.event.as_str()).collect();
+    assert_eq!(
+        events,
+        [
+            "CheckoutRequested",
+            "StockRejected",
+            "CheckoutRequested",
+            "PaymentSucceeded"
+        ]
+    );
+}

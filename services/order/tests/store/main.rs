@@ -1,0 +1,45 @@
+//! The order store's behaviours, written once over `OrderStore` and run
+//! against every store: PostgreSQL always (a fresh database per test), and
+//! MongoDB when `MONGODB_URL` names a replica set and the crate is built
+//! with `--features mongodb`. Otherwise each `requires_mongodb::…` test
+//! prints why it was skipped, to stderr, and returns.
+mod checkout;
+mod outbox;
+mod requests;
+mod stores;
+
+/// Declares each behaviour once per store.
+macro_rules! on_every_store {
+    ($($module:ident :: $behaviour:ident),* $(,)?) => {
+        mod on_postgres {
+            $(
+                #[tokio::test]
+                async fn $behaviour() {
+                    crate::$module::$behaviour(crate::stores::postgres().await).await;
+                }
+            )*
+        }
+
+        mod requires_mongodb {
+            $(
+                #[tokio::test]
+                async fn $behaviour() {
+                    if let Some(store) = crate::stores::mongodb().await {
+                        crate::$module::$behaviour(store).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+on_every_store!(
+    requests::a_created_order_is_found_empty_and_unpaid,
+    requests::lines_add_their_cost_and_an_overflow_changes_nothing,
+    requests::a_keyed_request_runs_once_and_replays_its_answer,
+    requests::a_refusal_is_final_for_its_key,
+    checkout::concurrent_checkouts_start_one_saga,
+    checkout::a_final_step_ends_the_saga_once,
+    checkout::a_step_of_an_earlier_saga_leaves_the_running_one_alone,
+    outbox::a_started_saga_publishes_its_request_exactly_once,
+);

@@ -1,0 +1,105 @@
+//! The outbox, observed where it ends: on the broker.
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+use idempotency::messaging::MessagingSettings;
+use lapin::options::{BasicGetOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::types::FieldTable;
+use order::domain::OrderId;
+use order::storage::{OrderStore, Shutdown};
+use outbox::BrokerSettings;
+
+use crate::checkout::ready;
+
+/// A queue of its own bound to the order exchange, in a fresh namespace.
+async fn probe(broker: &BrokerSettings) -> (lapin::Connection, lapin::Channel, String) {
+    let connection = outbox::broker::connect(broker, "order store test probe")
+        .await
+        .expect("RabbitMQ is running");
+    let channel = connection.create_channel().await.expect("a channel");
+    events::topology()
+        .declare(&channel, broker)
+        .await
+        .expect("topology declared");
+    let queue = broker.name("probe");
+    let options = QueueDeclareOptions {
+        auto_delete: true,
+        ..QueueDeclareOptions::default()
+    };
+    channel
+        .queue_declare(queue.as_str().into(), options, FieldTable::default())
+        .await
+        .expect("probe queue");
+    let exchange = broker.name("order");
+    channel
+        .queue_bind(
+            queue.as_str().into(),
+            exchange.into(),
+            "#".into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .expect("probe bound");
+    (connection, channel, queue)
+}
+
+/// A checkout that starts a saga, one that joins it and one of an unknown
+/// order put exactly one `CheckoutRequested` on the broker.
+pub async fn a_started_saga_publishes_its_request_exactly_once(store: Arc<dyn OrderStore>) {
+    let mut settings = MessagingSettings::from_env().expect("messaging settings");
+    settings.broker = settings.broker.isolated();
+    let (_connection, channel, queue) = probe(&settings.broker).await;
+    let id = ready(&store, "o-1").await;
+    store.start_or_join(&id).await.expect("started");
+    store.start_or_join(&id).await.expect("joined");
+    store
+        .start_or_join(&OrderId::from_trusted("ghost".into()))
+        .await
+        .expect_err("unknown");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let shutdown: Shutdown = stopped.map(drop).boxed().shared();
+
+    let telemetry = platform::telemetry::Telemetry::new("order");
+    let relay = store.run_relay(
+        &settings,
+        events::topology(),
+        "order store test relay",
+        &telemetry,
+        shutdown,
+    );
+    let published = std::cell::RefCell::new(Vec::new());
+    let observe = async {
+        let arrived = platform::testing::eventually(Duration::from_secs(10), || async {
+            let now = published_now(&channel, &queue).await;
+            published.borrow_mut().extend(now);
+            !published.borrow().is_empty()
+        })
+        .await;
+        // A second copy, if the relay were to send one, would follow at once.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = published_now(&channel, &queue).await;
+        published.borrow_mut().extend(now);
+        let _ = stop.send(());
+        arrived
+    };
+    let (arrived, ()) = tokio::join!(observe, relay);
+
+    assert!(arrived, "the relay published the checkout request");
+    assert_eq!(published.into_inner(), ["CheckoutRequested"]);
+}
+
+/// The message types waiting in the probe queue, taken off it.
+async fn published_now(channel: &lapin::Channel, queue: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    while let Some(message) = channel
+        .basic_get(queue.into(), BasicGetOptions { no_ack: true })
+        .await
+        .expect("basic.get")
+    {
+        let kind = message.delivery.properties.kind().as_ref().map(|k| k.to_string());
+        found.push(kind.unwrap_or_default());
+    }
+    found
+}
