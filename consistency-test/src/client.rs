@@ -1,6 +1,6 @@
 //! The public HTTP contract, as the harness calls it.
 use anyhow::{Context, bail};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 /// Where the system answers, from the command line.
@@ -55,31 +55,25 @@ impl Shop {
 
     /// A POST that must succeed; its JSON answer.
     pub async fn post_ok(&self, url: String) -> anyhow::Result<Value> {
-        let response = self
-            .http
-            .post(&url)
-            .send()
-            .await
-            .with_context(|| format!("POST {url}"))?;
-        let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            bail!("POST {url} answered {status}: {body}");
-        }
-        Ok(body)
+        self.ok(Method::POST, url).await
     }
 
+    /// A GET that must succeed; its JSON answer.
     pub async fn get_ok(&self, url: String) -> anyhow::Result<Value> {
+        self.ok(Method::GET, url).await
+    }
+
+    async fn ok(&self, method: Method, url: String) -> anyhow::Result<Value> {
         let response = self
             .http
-            .get(&url)
+            .request(method.clone(), &url)
             .send()
             .await
-            .with_context(|| format!("GET {url}"))?;
+            .with_context(|| format!("{method} {url}"))?;
         let status = response.status();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         if !status.is_success() {
-            bail!("GET {url} answered {status}: {body}");
+            bail!("{method} {url} answered {status}: {body}");
         }
         Ok(body)
     }
