@@ -6,18 +6,22 @@
 //! consistency-test consistency [--multi-item] [--fault-after N --fault-command CMD]
 //! consistency-test chaos       [--faults kill:stock-1,broker,...] [--multi-item-too]
 //! consistency-test stress      [--scale N] [--concurrency 4,8,...] [--rate R]
-//! consistency-test bench       [--scale N] [--concurrency 4,8,...]
+//! consistency-test bench       [--scale N] [--concurrency 4,8,...] [--monolith-concurrency 4,8,...]
 //! ```
 //! Every subcommand prints a summary, writes it as JSON with `--report FILE`,
 //! and exits non-zero when an invariant was broken.
 mod bench;
 mod chaos;
 mod client;
+mod cpu;
 mod fault;
 mod latency;
 mod monolith;
+mod pgbench;
 mod plot;
+mod procfs;
 mod progress;
+mod psql;
 mod report;
 mod scenario;
 mod stress;
@@ -47,7 +51,8 @@ enum Command {
     /// open-loop rate): committed checkouts/s, latency percentiles, plots.
     Stress(stress::Options),
     /// The stress test at its best concurrency beside the same checkout as
-    /// one PostgreSQL transaction (pgbench): the ratio of the two.
+    /// one PostgreSQL transaction (pgbench) at its own best: the ratio of
+    /// the two, and the CPU per checkout of each process.
     Bench(bench::Options),
 }
 

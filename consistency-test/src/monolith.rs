@@ -1,16 +1,26 @@
 //! The ceiling reference of `make bench`: the same checkout as one
 //! PostgreSQL transaction over equivalent tables (`monolith/*.sql`), driven
-//! by pgbench with as many clients as the saga's best step had.
-use std::process::Stdio;
+//! by pgbench at stepped client counts, each no more than the server has
+//! connections left for. The best step is the ceiling.
+use std::fmt;
 use std::time::Duration;
 
 use anyhow::{Context, ensure};
 use serde::Serialize;
-use tokio::io::AsyncWriteExt;
-use tokio::process::Command;
+
+use crate::cpu::{CpuUsage, Snapshot};
+use crate::pgbench;
+use crate::progress::Phase;
+use crate::psql::{self, psql};
 
 const SCHEMA: &str = include_str!("../monolith/schema.sql");
-const CHECKOUT: &str = include_str!("../monolith/checkout.sql");
+/// Connections left unused when pgbench's client count is chosen: room for
+/// psql, autovacuum and a service pool that grows while pgbench runs.
+const SPARE_CONNECTIONS: i64 = 5;
+const PAID: &str = "SELECT count(*) FROM orders WHERE paid";
+/// How many orders the sequence has handed out (checkout.sql takes each
+/// order as `(nextval - 1) % scale`).
+const HANDED_OUT: &str = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM next_order";
 
 /// Where the reference database lives.
 #[derive(Debug, Clone, clap::Args)]
@@ -27,28 +37,76 @@ pub struct Target {
     monolith_database: String,
 }
 
+/// One pgbench run at one client count.
 #[derive(Debug, Clone, Serialize)]
-pub struct MonolithResult {
+pub struct MonolithStep {
+    /// As asked for; `clients` is less when the server had fewer connections.
+    pub requested_clients: usize,
     pub clients: usize,
     pub duration_secs: u64,
-    /// Orders marked paid by the run.
+    /// Orders the step marked paid.
     pub committed: u64,
     pub committed_per_sec: f64,
     /// pgbench's own figures (they count a checkout of a paid order too).
     pub pgbench_tps: f64,
     pub pgbench_latency_average_ms: f64,
+    /// The sequence went past the last order: some checkouts were repeats,
+    /// so `committed_per_sec` is a floor.
+    pub orders_ran_out: bool,
+    pub cpu: CpuUsage,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MonolithReport {
+    pub steps: Vec<MonolithStep>,
+    /// The step with the most committed checkouts per second.
+    pub best: MonolithStep,
 }
 
 impl Target {
-    fn url(&self, database: &str) -> String {
-        format!("{}/{database}", self.monolith_url.trim_end_matches('/'))
+    fn url(&self) -> String {
+        psql::url(&self.monolith_url, &self.monolith_database)
     }
 
-    /// A fresh database with `scale` items, users and orders.
-    pub async fn prepare(&self, scale: usize) -> anyhow::Result<()> {
+    /// pgbench at each of `clients`, `duration` each, on a fresh database
+    /// with `scale` items, users and orders; a fresh one again before a step
+    /// whose checkouts the orders left might not last.
+    pub async fn run(
+        &self,
+        scale: usize,
+        clients: &[usize],
+        duration: Duration,
+    ) -> anyhow::Result<MonolithReport> {
+        let seconds = duration.as_secs().max(1);
+        self.prepare(scale).await?;
+        let phase = Phase::new("monolith steps", clients.len());
+        let mut steps: Vec<MonolithStep> = Vec::new();
+        for &requested in clients {
+            phase.advance(1);
+            let clients = self.clamp(requested).await?;
+            if steps.iter().any(|s| s.clients == clients) {
+                eprintln!("monolith: {clients} clients measured already: step skipped");
+                continue;
+            }
+            self.refill(scale, steps.last(), seconds).await?;
+            let step = self.step(scale, requested, clients, seconds).await?;
+            eprintln!("  {step}");
+            steps.push(step);
+        }
+        phase.finish(&format!("{} steps", steps.len()));
+        let best = steps
+            .iter()
+            .max_by(|a, b| a.committed_per_sec.total_cmp(&b.committed_per_sec))
+            .cloned()
+            .context("no monolith step ran")?;
+        Ok(MonolithReport { steps, best })
+    }
+
+    /// A fresh database with `scale` items, users and orders, vacuumed.
+    async fn prepare(&self, scale: usize) -> anyhow::Result<()> {
         let db = &self.monolith_database;
         psql(
-            &self.url("postgres"),
+            &psql::url(&self.monolith_url, "postgres"),
             &[
                 "-c",
                 &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
@@ -59,7 +117,7 @@ impl Target {
         )
         .await?;
         psql(
-            &self.url(db),
+            &self.url(),
             &["-v", &format!("scale={scale}"), "-f", "-"],
             Some(SCHEMA),
         )
@@ -67,99 +125,96 @@ impl Target {
         Ok(())
     }
 
-    pub async fn run(
+    /// A fresh database when the orders not handed out yet might not last
+    /// the next step, judged by the step before it: a repeated order is not
+    /// counted, so the step would read low.
+    async fn refill(&self, scale: usize, last: Option<&MonolithStep>, seconds: u64) -> anyhow::Result<()> {
+        // Throughput at most doubles from one step to the next.
+        let need = last.map_or(0.0, |s| s.committed_per_sec * seconds as f64 * 2.0);
+        let left = (scale as i64 - psql::number(&self.url(), HANDED_OUT).await?).max(0);
+        if (left as f64) < need {
+            eprintln!("monolith: {left} orders left, the next step may take {need:.0}: prepared afresh");
+            self.prepare(scale).await?;
+        }
+        Ok(())
+    }
+
+    /// `requested` clients, or as many as the server has connections left
+    /// for, less a margin.
+    async fn clamp(&self, requested: usize) -> anyhow::Result<usize> {
+        let free = psql::free_connections(&self.monolith_url).await?;
+        let usable = free - SPARE_CONNECTIONS;
+        ensure!(
+            usable >= 1,
+            "PostgreSQL has {free} connections free, none to spare for pgbench"
+        );
+        let clients = requested.min(usable as usize);
+        if clients < requested {
+            eprintln!(
+                "monolith: {requested} clients clamped to {clients} (PostgreSQL has {free} connections free)"
+            );
+        }
+        Ok(clients)
+    }
+
+    async fn step(
         &self,
         scale: usize,
+        requested: usize,
         clients: usize,
-        duration: Duration,
-    ) -> anyhow::Result<MonolithResult> {
-        let script = std::env::temp_dir().join(format!("monolith-checkout-{}.sql", std::process::id()));
-        tokio::fs::write(&script, CHECKOUT).await?;
-        let seconds = duration.as_secs().max(1);
-        let output = Command::new("pgbench")
-            .args(["-n", "-M", "prepared"])
-            .args(["-c", &clients.to_string(), "-j", &clients.min(2).to_string()])
-            .args(["-T", &seconds.to_string(), "-D", &format!("scale={scale}")])
-            .arg("-f")
-            .arg(&script)
-            .arg(self.url(&self.monolith_database))
-            .output()
-            .await
-            .context("running pgbench (it comes with PostgreSQL's server package)")?;
-        let _ = tokio::fs::remove_file(&script).await;
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        ensure!(
-            output.status.success(),
-            "pgbench failed: {}{}",
-            stdout,
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let committed: u64 = psql(
-            &self.url(&self.monolith_database),
-            &["-tA", "-c", "SELECT count(*) FROM orders WHERE paid"],
-            None,
-        )
-        .await?
-        .trim()
-        .parse()?;
-        Ok(MonolithResult {
+        seconds: u64,
+    ) -> anyhow::Result<MonolithStep> {
+        let url = self.url();
+        let paid_before = psql::number(&url, PAID).await?;
+        let start = Snapshot::take();
+        let figures = pgbench::run(&url, scale, clients, seconds).await?;
+        let end = Snapshot::take();
+        let committed = u64::try_from(psql::number(&url, PAID).await? - paid_before)?;
+        let handed_out = psql::number(&url, HANDED_OUT).await?;
+        let orders_ran_out = handed_out > scale as i64;
+        if orders_ran_out {
+            eprintln!("monolith: the {scale} orders ran out at {clients} clients; raise --scale");
+        }
+        Ok(MonolithStep {
+            requested_clients: requested,
             clients,
             duration_secs: seconds,
             committed,
             committed_per_sec: committed as f64 / seconds as f64,
-            pgbench_tps: figure(&stdout, "tps = ")?,
-            pgbench_latency_average_ms: figure(&stdout, "latency average = ")?,
+            pgbench_tps: figures.tps,
+            pgbench_latency_average_ms: figures.latency_average_ms,
+            orders_ran_out,
+            cpu: end.since(&start, committed as usize),
         })
     }
 }
 
-async fn psql(url: &str, args: &[&str], stdin: Option<&str>) -> anyhow::Result<String> {
-    let mut child = Command::new("psql")
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", url])
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("running psql")?;
-    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        pipe.write_all(text.as_bytes()).await?;
+impl fmt::Display for MonolithStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:>4} clients: {:>7.1} committed/s  pgbench latency average {:>6.1} ms  pgbench tps {:.1}",
+            self.clients, self.committed_per_sec, self.pgbench_latency_average_ms, self.pgbench_tps
+        )?;
+        if self.clients < self.requested_clients {
+            write!(f, "  (asked for {})", self.requested_clients)?;
+        }
+        if self.orders_ran_out {
+            write!(f, "  orders ran out: a floor")?;
+        }
+        write!(f, "\n{}", self.cpu)
     }
-    let output = child.wait_with_output().await?;
-    ensure!(
-        output.status.success(),
-        "psql {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
-/// The number after `label` in pgbench's summary, e.g. `tps = 1234.5 (...)`.
-fn figure(summary: &str, label: &str) -> anyhow::Result<f64> {
-    summary
-        .lines()
-        .find_map(|line| line.strip_prefix(label))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|number| number.parse().ok())
-        .with_context(|| format!("no `{label}` in pgbench's output: {summary}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::figure;
-
-    #[test]
-    fn reads_pgbench_summary_figures() {
-        let summary = "number of failed transactions: 0 (0.000%)\n\
-                       latency average = 3.412 ms\n\
-                       initial connection time = 12.345 ms\n\
-                       tps = 2344.123456 (without initial connection time)\n";
-        assert_eq!(figure(summary, "tps = ").ok(), Some(2344.123456));
-        assert_eq!(figure(summary, "latency average = ").ok(), Some(3.412));
-        assert!(figure("", "tps = ").is_err());
+impl fmt::Display for MonolithReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "monolith steps (one PostgreSQL transaction per checkout, pgbench):"
+        )?;
+        for step in &self.steps {
+            writeln!(f, "  {step}")?;
+        }
+        Ok(())
     }
 }

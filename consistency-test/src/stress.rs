@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::client::Shop;
+use crate::cpu::{CpuUsage, Snapshot};
 use crate::latency::Percentiles;
 use crate::plot;
 use crate::progress::Phase;
@@ -82,10 +83,19 @@ pub struct Step {
     pub other: usize,
     /// Of the committed checkouts.
     pub latency: Percentiles,
+    /// Of every process on the machine, per committed checkout.
+    pub cpu: CpuUsage,
 }
 
 impl Step {
-    fn of(concurrency: usize, rate: f64, duration: Duration, samples: &[Sample]) -> Step {
+    /// The figures of `samples`, and the CPU spent between two snapshots.
+    fn of(
+        concurrency: usize,
+        rate: f64,
+        duration: Duration,
+        samples: &[Sample],
+        cpu: [&Snapshot; 2],
+    ) -> Step {
         let count = |outcome| samples.iter().filter(|s| s.outcome == outcome).count();
         let committed: Vec<Duration> = samples
             .iter()
@@ -101,6 +111,7 @@ impl Step {
             refused: count(Outcome::Refused),
             repeats: count(Outcome::Repeat),
             other: count(Outcome::Other),
+            cpu: cpu[1].since(cpu[0], committed.len()),
             latency: Percentiles::of(committed),
         }
     }
@@ -126,7 +137,8 @@ impl fmt::Display for Step {
             self.refused,
             self.repeats,
             self.other
-        )
+        )?;
+        write!(f, "\n{}", self.cpu)
     }
 }
 
@@ -210,6 +222,7 @@ impl Run {
     /// `clients` loops, each sending its next checkout when the previous one
     /// answered, until `duration` has passed.
     pub async fn closed_loop(&mut self, shop: &Shop, clients: usize, duration: Duration) -> Step {
+        let cpu = Snapshot::take();
         let step_started = Instant::now();
         let deadline = step_started + duration;
         let loops = (0..clients).map(|_| {
@@ -226,12 +239,13 @@ impl Run {
         for finished in futures::future::join_all(loops.collect::<Vec<_>>()).await {
             samples.extend(finished.unwrap_or_default());
         }
-        self.record(clients, 0.0, step_started.elapsed(), samples)
+        self.record(clients, 0.0, step_started.elapsed(), samples, &cpu)
     }
 
     /// A checkout started every `1/rate` seconds for `duration`, whatever
     /// the answers' pace: the latency a steady load sees.
     pub async fn open_loop(&mut self, shop: &Shop, rate: f64, duration: Duration) -> Step {
+        let cpu = Snapshot::take();
         let step_started = Instant::now();
         let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
         let mut running = Vec::new();
@@ -243,7 +257,7 @@ impl Run {
         for finished in futures::future::join_all(running).await {
             samples.extend(finished.ok());
         }
-        let step = self.record(0, rate, step_started.elapsed(), samples);
+        let step = self.record(0, rate, step_started.elapsed(), samples, &cpu);
         eprintln!("  {step}");
         step
     }
@@ -257,8 +271,16 @@ impl Run {
             .cloned()
     }
 
-    fn record(&mut self, clients: usize, rate: f64, duration: Duration, samples: Vec<Sample>) -> Step {
-        let step = Step::of(clients, rate, duration, &samples);
+    /// The step's figures, with the CPU spent since `cpu` was taken.
+    fn record(
+        &mut self,
+        clients: usize,
+        rate: f64,
+        duration: Duration,
+        samples: Vec<Sample>,
+        cpu: &Snapshot,
+    ) -> Step {
+        let step = Step::of(clients, rate, duration, &samples, [cpu, &Snapshot::take()]);
         self.samples.extend(samples);
         self.steps.push(step.clone());
         step

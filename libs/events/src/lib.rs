@@ -2,10 +2,10 @@
 //!
 //! ```text
 //! order    ── CheckoutRequested ──▶ stock
-//! stock    ── StockReserved     ──▶ payment          (and order, for its timeline)
+//! stock    ── StockReserved     ──▶ payment
 //! stock    ── StockRejected     ──▶ order            final: failed
 //! payment  ── PaymentSucceeded  ──▶ order            final: paid
-//! payment  ── PaymentFailed     ──▶ stock            (and order, for its timeline)
+//! payment  ── PaymentFailed     ──▶ stock
 //! stock    ── StockReleased     ──▶ order            final: failed, compensated
 //! ```
 //!

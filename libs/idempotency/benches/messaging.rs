@@ -61,6 +61,7 @@ fn topology() -> Topology {
         queues: vec![QueueSpec {
             name: "bench".into(),
             bindings: vec![("events".into(), "#".into())],
+            retired_bindings: Vec::new(),
         }],
     }
 }

@@ -18,6 +18,26 @@ pub async fn record(tx: &mut PgConnection, consumer: &str, message_id: Uuid) -> 
     Ok(inserted.rows_affected() == 1)
 }
 
+/// Records that `consumer` applies each of `message_ids`, inside the
+/// caller's transaction, in one statement; returns the ids recorded now.
+/// The others were recorded before: the caller must skip their effects.
+#[tracing::instrument(skip_all, fields(consumer, count = message_ids.len()))]
+pub async fn record_all(
+    tx: &mut PgConnection,
+    consumer: &str,
+    message_ids: &[Uuid],
+) -> Result<Vec<Uuid>, DbError> {
+    let recorded = sqlx::query_scalar(
+        "INSERT INTO inbox (consumer, message_id) SELECT $1, unnest($2::uuid[]) \
+         ON CONFLICT DO NOTHING RETURNING message_id",
+    )
+    .bind(consumer)
+    .bind(message_ids)
+    .fetch_all(tx)
+    .await?;
+    Ok(recorded)
+}
+
 /// Deletes records older than `retention_secs`; returns how many.
 pub async fn prune(executor: impl PgExecutor<'_>, retention_secs: f64) -> Result<u64, DbError> {
     let deleted = sqlx::query("DELETE FROM inbox WHERE processed_at < now() - make_interval(secs => $1)")

@@ -20,7 +20,9 @@ pub mod parking;
 pub mod pruner;
 pub mod settings;
 
-pub use consumer::{ApplyOnce, Consumer, Handler, HandlerError, IncomingMessage, Outcome, QueueConsumer};
+pub use consumer::{
+    ApplyOnce, Batched, Consumer, Handler, HandlerError, IncomingMessage, Outcome, QueueConsumer,
+};
 pub use settings::RetentionSettings;
 
 /// The inbox and idempotency-key tables; a service runs them beside its own.

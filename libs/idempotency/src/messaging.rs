@@ -9,6 +9,7 @@ use outbox::topology::Topology;
 use outbox::{BrokerSettings, Relay, RelaySettings};
 use platform::settings::SettingError;
 use platform::telemetry::Telemetry;
+use platform::vacuum::VacuumSettings;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use warp::filters::BoxedFilter;
@@ -22,6 +23,7 @@ pub struct MessagingSettings {
     pub broker: BrokerSettings,
     pub relay: RelaySettings,
     pub retention: RetentionSettings,
+    pub vacuum: VacuumSettings,
 }
 
 impl MessagingSettings {
@@ -30,6 +32,7 @@ impl MessagingSettings {
             broker: BrokerSettings::from_env()?,
             relay: RelaySettings::from_env()?,
             retention: RetentionSettings::from_env()?,
+            vacuum: VacuumSettings::from_env()?,
         })
     }
 }
@@ -60,8 +63,10 @@ pub struct Process<H> {
 }
 
 impl<H: Handler> Process<H> {
-    /// Runs HTTP, relay, consumer and pruner until `shutdown`; each of the
-    /// last three recovers from broker and database faults by itself.
+    /// Runs HTTP, relay, consumer, pruner and vacuum until `shutdown`; each
+    /// of the last four recovers from broker and database faults by itself.
+    /// The consumer wakes the relay after each commit, so the events its
+    /// handlers enqueue leave at once.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let shutdown = shutdown.shared();
         let relay = Relay::new(
@@ -81,13 +86,15 @@ impl<H: Handler> Process<H> {
             &format!("{} consumer", self.name),
         )
         .reporting_to(self.subscription.connected)
+        .waking(relay.wakeup())
         .with_telemetry(&self.telemetry);
         self.telemetry.observe_pool(&self.pool);
         tokio::join!(
             platform::http::serve(self.listener, self.routes, shutdown.clone()),
             relay.run(shutdown.clone()),
             consumer.run(shutdown.clone()),
-            crate::pruner::run(self.pool, self.settings.retention, shutdown),
+            crate::pruner::run(self.pool.clone(), self.settings.retention, shutdown.clone()),
+            platform::vacuum::run(self.pool, self.settings.vacuum, shutdown),
         );
     }
 }

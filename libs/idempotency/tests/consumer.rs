@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use common::{QUEUE, event, poison, test_bed, wait_until};
 use futures::future::join_all;
-use idempotency::{IncomingMessage, Outcome};
+use idempotency::{IncomingMessage, Outcome, parking};
 use lapin::options::BasicGetOptions;
 use lapin::types::AMQPValue;
 
@@ -129,4 +129,49 @@ async fn a_poison_message_is_parked_after_its_retries_and_blocks_nothing() {
     assert_eq!(bed.effects().await, 10);
     let inbox_rows = bed.scalar("SELECT count(*) FROM inbox").await;
     assert_eq!(inbox_rows, 10, "the poison message left no inbox record");
+}
+
+#[tokio::test]
+async fn a_poison_message_in_a_batch_is_parked_alone_and_the_rest_is_applied_once() {
+    let bed = test_bed().await;
+    let mut relay = bed.relay();
+    for sequence in 0..60 {
+        let aggregate = format!("good-{}", sequence % 7);
+        bed.enqueue(&event(&aggregate, sequence)).await;
+        if sequence == 30 {
+            bed.enqueue(&poison("p")).await;
+        }
+    }
+    // Everything is in the queue before the consumer starts, so it takes
+    // batches of many messages, one of them with the poison in it.
+    while relay.relay_once().await.expect("relayed") > 0 {}
+
+    let _consumer = bed.run_consumer();
+
+    wait_until(10, || async { bed.effects().await == 60 }).await;
+    wait_until(10, || async {
+        parking::list(&bed.broker, QUEUE).await.expect("listed").len() == 1
+    })
+    .await;
+    let applied_twice = bed
+        .scalar("SELECT count(*) FROM (SELECT message_id FROM effects GROUP BY message_id HAVING count(*) > 1) twice")
+        .await;
+    assert_eq!(applied_twice, 0);
+    let shared_transactions = bed
+        .scalar("SELECT count(*) FROM (SELECT transaction FROM effects GROUP BY transaction HAVING count(*) > 1) shared")
+        .await;
+    assert!(
+        shared_transactions > 0,
+        "some messages were applied in one transaction"
+    );
+    let out_of_order = bed
+        .scalar(
+            "SELECT count(*) FROM (SELECT sequence - lag(sequence) OVER (PARTITION BY aggregate ORDER BY serial) \
+             AS step FROM effects) steps WHERE step <> 7",
+        )
+        .await;
+    assert_eq!(out_of_order, 0, "each aggregate's events applied in order");
+    let parked = parking::list(&bed.broker, QUEUE).await.expect("listed");
+    assert!(parked[0].error.starts_with("poison"), "{:?}", parked[0].error);
+    assert_eq!(bed.scalar("SELECT count(*) FROM inbox").await, 60);
 }

@@ -4,12 +4,12 @@
 //! event commit, or neither does; no event is lost between them.
 //!
 //! ```text
-//! enqueue(tx, message)        INSERT INTO outbox + NOTIFY, inside the caller's tx
-//!          │ commit
+//! enqueue(tx, message)        INSERT INTO outbox, inside the caller's tx
+//!          │ commit, then Wakeup::wake() in the same process
 //!          ▼
-//! Relay::run                  wakes on NOTIFY (or a slow poll), then per batch:
-//!   claim                     SELECT … FOR UPDATE SKIP LOCKED, whole aggregates, oldest first
-//!   publish                   persistent, mandatory, with publisher confirms
+//! Relay::run                  wakes (or polls slowly, for rows a dead process left), per batch:
+//!   claim                     SELECT … FOR UPDATE SKIP LOCKED: aggregates' heads, oldest first
+//!   publish                   persistent, mandatory, with publisher confirms, pipelined
 //!   delete                    only the rows the broker confirmed, then commit
 //! ```
 //!
@@ -22,8 +22,8 @@
 //! Modules: `message` (what is enqueued), `store` (the SQL), `relay`,
 //! `batch` (a batch published with confirms, for any outbox store),
 //! `broker` (connections and publishing), `topology` (exchanges, queues),
-//! `telemetry` (the publish span, the relay's metrics), `backoff`,
-//! `settings`.
+//! `telemetry` (the publish span, the relay's metrics), `wakeup` (commit
+//! to relay, in memory), `backoff`, `settings`.
 //!
 //! The trace context travels with the event: `enqueue` stores the current
 //! span's `traceparent` in the row, the relay's publish span continues it,
@@ -37,6 +37,7 @@ pub mod settings;
 mod store;
 mod telemetry;
 pub mod topology;
+mod wakeup;
 
 pub use backoff::Backoff;
 pub use batch::{BatchPublisher, Confirmations};
@@ -44,6 +45,7 @@ pub use message::{OutboxMessage, headers};
 pub use relay::{Claimed, Relay, RelayError};
 pub use settings::{BrokerSettings, RelaySettings};
 pub use store::{enqueue, pending_count};
+pub use wakeup::Wakeup;
 
 /// The outbox table's migrations; a service runs them beside its own.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -3,16 +3,16 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use platform::database::DbError;
-use sqlx::postgres::PgListener;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::backoff::Backoff;
 use crate::batch::BatchPublisher;
 use crate::broker::PublishError;
 use crate::settings::{BrokerSettings, RelaySettings};
-use crate::store::{self, CHANNEL};
+use crate::store;
 use crate::telemetry::{RelayMetrics, publish_span};
 use crate::topology::Topology;
+use crate::wakeup::Wakeup;
 
 /// How often a running relay reads the outbox's backlog for its metrics.
 const BACKLOG_REFRESH: Duration = Duration::from_secs(1);
@@ -45,6 +45,8 @@ pub struct Relay {
     /// When the backlog gauges were last read, so they are read at most
     /// once per [`BACKLOG_REFRESH`] however busy the relay is.
     backlog_read: Option<Instant>,
+    /// Rung by this process after each commit that enqueued something.
+    wakeup: Wakeup,
 }
 
 /// Rows claimed and published but not yet deleted: the state a relay is in
@@ -100,7 +102,21 @@ impl Relay {
             service: "unknown",
             metrics: RelayMetrics::new(),
             backlog_read: None,
+            wakeup: Wakeup::default(),
         }
+    }
+
+    /// What the process's committing code rings after each commit that
+    /// enqueued something; give it to them before [`Relay::run`].
+    pub fn wakeup(&self) -> Wakeup {
+        self.wakeup.clone()
+    }
+
+    /// Waits on `wakeup` instead of a wake-up of its own, for a store that
+    /// was built before its relay.
+    pub fn woken_by(mut self, wakeup: Wakeup) -> Self {
+        self.wakeup = wakeup;
+        self
     }
 
     /// Reports to `telemetry`: its service names the publish spans, its
@@ -146,11 +162,11 @@ impl Relay {
         })
     }
 
-    /// Relays until `shutdown` completes: after each commit notification,
-    /// after `poll_interval` at the latest, and again at once while steps
-    /// keep finding events. Failures pause with bounded, jittered backoff.
+    /// Relays until `shutdown` completes: after each wake-up, after
+    /// `poll_interval` at the latest (the sweep for rows a dead process left
+    /// behind), and again at once while steps keep finding events. Failures
+    /// pause with bounded, jittered backoff.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
-        let mut listener = self.listen().await;
         let mut backoff = Backoff::new(Duration::from_millis(50), self.settings.max_backoff);
         tokio::pin!(shutdown);
         loop {
@@ -173,7 +189,7 @@ impl Relay {
                 }
             };
             tokio::select! {
-                () = self.wait(&mut listener, pause) => {}
+                () = self.wait(pause) => {}
                 () = &mut shutdown => return,
             }
         }
@@ -192,29 +208,15 @@ impl Relay {
         }
     }
 
-    async fn listen(&self) -> Option<PgListener> {
-        let mut listener = PgListener::connect_with(&self.pool).await.ok()?;
-        listener.listen(CHANNEL).await.ok()?;
-        Some(listener)
-    }
-
-    /// Sleeps for `pause` after a failure; otherwise until a notification or
-    /// the poll interval, whichever comes first.
-    async fn wait(&self, listener: &mut Option<PgListener>, pause: Option<Duration>) {
+    /// Sleeps for `pause` after a failure; otherwise until a wake-up or the
+    /// poll interval, whichever comes first.
+    async fn wait(&self, pause: Option<Duration>) {
         if let Some(pause) = pause {
             return tokio::time::sleep(pause).await;
         }
-        if listener.is_none() {
-            *listener = self.listen().await;
-        }
-        let Some(active) = listener.as_mut() else {
-            return tokio::time::sleep(self.settings.poll_interval).await;
-        };
-        match tokio::time::timeout(self.settings.poll_interval, active.recv()).await {
-            // Many commits may have notified: one step handles them all.
-            Ok(Ok(_)) => while active.next_buffered().is_some() {},
-            Ok(Err(_)) => *listener = None,
-            Err(_elapsed) => {}
+        tokio::select! {
+            () = self.wakeup.woken() => {}
+            () = tokio::time::sleep(self.settings.poll_interval) => {}
         }
     }
 }

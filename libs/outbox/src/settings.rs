@@ -13,7 +13,8 @@ pub struct BrokerSettings {
     /// fresh one each, as they use a fresh database.
     pub namespace: String,
     /// `AMQP_PREFETCH`: unacknowledged deliveries a consumer may hold; bounds
-    /// the memory and the parallelism of one consumer.
+    /// its memory. Twice the batch, so that the next batch arrives while
+    /// one is being applied.
     pub prefetch: u16,
     /// `AMQP_QUEUE_TYPE`: `quorum` (replicated, the default) or `classic`.
     pub queue_type: String,
@@ -26,9 +27,9 @@ pub struct BrokerSettings {
     /// `AMQP_MAX_DELIVERIES`: after this many failed deliveries a message is
     /// parked instead of retried.
     pub max_deliveries: u32,
-    /// `AMQP_CONSUMER_LANES`: deliveries a consumer handles in parallel;
-    /// each lane holds a database connection while it works.
-    pub consumer_lanes: usize,
+    /// `AMQP_CONSUMER_BATCH`: at most this many deliveries, of those already
+    /// received, are applied in one database transaction and acked together.
+    pub consumer_batch: usize,
 }
 
 impl BrokerSettings {
@@ -37,12 +38,12 @@ impl BrokerSettings {
         Ok(BrokerSettings {
             url: env_string("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f"),
             namespace: env_string("AMQP_NAMESPACE", "webshop"),
-            prefetch: env_or("AMQP_PREFETCH", 64)?,
+            prefetch: env_or("AMQP_PREFETCH", 256)?,
             queue_type: env_string("AMQP_QUEUE_TYPE", "quorum"),
             queue_expires: (expires > 0).then(|| Duration::from_millis(expires)),
             retry_delay: Duration::from_millis(env_or("AMQP_RETRY_DELAY_MS", 1000)?),
             max_deliveries: env_or("AMQP_MAX_DELIVERIES", 5)?,
-            consumer_lanes: env_or("AMQP_CONSUMER_LANES", 8)?,
+            consumer_batch: env_or("AMQP_CONSUMER_BATCH", 128)?,
         })
     }
 

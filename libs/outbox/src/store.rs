@@ -5,14 +5,11 @@ use uuid::Uuid;
 
 use crate::message::OutboxMessage;
 
-/// The channel `enqueue` notifies and the relay listens on.
-pub(crate) const CHANNEL: &str = "outbox";
-
 /// Writes `message` into the outbox inside the caller's transaction: it is
-/// published if and only if that transaction commits. The notification is
-/// delivered at commit and wakes every relay at once. Unless the message
-/// brings its own, the row keeps the current span's trace context, so that
-/// the event's consumers join the caller's trace.
+/// published if and only if that transaction commits. After the commit the
+/// caller wakes its relay ([`crate::Wakeup`]). Unless the message brings its
+/// own, the row keeps the current span's trace context, so that the event's
+/// consumers join the caller's trace.
 #[tracing::instrument(skip_all, fields(message_id = %message.message_id, event = %message.event_type))]
 pub async fn enqueue(executor: &mut PgConnection, message: &OutboxMessage) -> Result<(), DbError> {
     sqlx::query(
@@ -33,12 +30,8 @@ pub async fn enqueue(executor: &mut PgConnection, message: &OutboxMessage) -> Re
             .clone()
             .or_else(platform::telemetry::current_traceparent),
     )
-    .execute(&mut *executor)
+    .execute(executor)
     .await?;
-    sqlx::query("SELECT pg_notify($1, '')")
-        .bind(CHANNEL)
-        .execute(executor)
-        .await?;
     Ok(())
 }
 
@@ -77,26 +70,26 @@ type Row = (
     Option<String>,
 );
 
-/// Locks up to `limit` rows, oldest first, of aggregates no other relay
-/// holds. The oldest waiting event of each aggregate (its head) is locked
-/// with SKIP LOCKED, and owning the head means owning the aggregate: rows
-/// behind a head are only ever claimed together with it. So each
-/// aggregate's events go out in order, from one relay, even with several.
+/// Locks up to `limit` rows, oldest first, each the oldest waiting event of
+/// its aggregate (its head): a row with an older row of the same aggregate
+/// still in the table is left for a later step, whether that older row is
+/// free or locked by another relay. So each aggregate's events go out in
+/// order even with several relays, and a relay never waits on another.
+///
+/// The query walks the primary key from the oldest row and probes
+/// `outbox_aggregate_position` once per row: its cost follows the batch, not
+/// the table (the claim it replaces grouped the whole outbox every time).
 pub(crate) async fn claim(tx: &mut PgConnection, limit: i64) -> Result<Vec<StoredMessage>, DbError> {
     let rows: Vec<Row> = sqlx::query_as(
-        "WITH heads AS ( \
-             SELECT aggregate_id FROM outbox \
-             WHERE position IN (SELECT min(position) FROM outbox GROUP BY aggregate_id) \
-             ORDER BY position \
-             LIMIT $1 \
-             FOR UPDATE SKIP LOCKED) \
-         SELECT position, message_id, exchange, routing_key, event_type, schema_version, \
+        "SELECT position, message_id, exchange, routing_key, event_type, schema_version, \
                 aggregate_id, payload, traceparent \
-         FROM outbox \
-         WHERE aggregate_id IN (SELECT aggregate_id FROM heads) \
+         FROM outbox AS head \
+         WHERE NOT EXISTS (SELECT 1 FROM outbox AS older \
+                           WHERE older.aggregate_id = head.aggregate_id \
+                             AND older.position < head.position) \
          ORDER BY position \
          LIMIT $1 \
-         FOR UPDATE",
+         FOR UPDATE SKIP LOCKED",
     )
     .bind(limit)
     .fetch_all(tx)

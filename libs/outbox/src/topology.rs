@@ -14,6 +14,9 @@ pub struct QueueSpec {
     pub name: String,
     /// `(exchange, routing key pattern)` pairs, exchange by local name.
     pub bindings: Vec<(String, String)>,
+    /// Bindings an earlier version declared and this one does not want:
+    /// declaring never removes a binding, so these are unbound explicitly.
+    pub retired_bindings: Vec<(String, String)>,
 }
 
 /// Everything a system needs declared.
@@ -80,6 +83,16 @@ async fn declare_queue(
                 settings.name(exchange).into(),
                 routing_key.as_str().into(),
                 QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+    }
+    for (exchange, routing_key) in &queue.retired_bindings {
+        channel
+            .queue_unbind(
+                main.as_str().into(),
+                settings.name(exchange).into(),
+                routing_key.as_str().into(),
                 FieldTable::default(),
             )
             .await?;

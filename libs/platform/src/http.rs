@@ -141,17 +141,19 @@ fn request_span(service: &'static str, info: &warp::trace::Info<'_>) -> tracing:
 }
 
 /// The one log line per request, inside the request's span (so it carries
-/// the trace id), which also gets the status.
+/// the trace id), which also gets the status. At debug, except for a 5xx:
+/// at thousands of requests a second a line each costs more than the
+/// request; the span and the metrics count every one.
 fn log_request(info: warp::log::Info<'_>) {
     let status = info.status().as_u16();
     tracing::Span::current().record("http.response.status_code", status);
-    tracing::info!(
-        method = %info.method(),
-        path = info.path(),
-        status,
-        elapsed_us = info.elapsed().as_micros() as u64,
-        "request"
-    );
+    let (method, path) = (info.method(), info.path());
+    let elapsed_us = info.elapsed().as_micros() as u64;
+    if info.status().is_server_error() {
+        tracing::warn!(%method, path, status, elapsed_us, "request");
+    } else {
+        tracing::debug!(%method, path, status, elapsed_us, "request");
+    }
 }
 
 /// Serves `routes` on an already bound listener until `shutdown` completes,

@@ -16,6 +16,8 @@
 //! ├── http       serve a warp filter on a bound listener, turn results and
 //! │              rejections into JSON answers with the right status; one
 //! │              span and one log line per request
+//! ├── vacuum     VACUUM of the tables that churn (outbox, inbox), where
+//! │              autovacuum is off or slow
 //! └── domain     the value types of the public contract: Amount, Quantity,
 //!                BatchSize, Id<K>; each can only hold a valid value
 //! ```
@@ -26,3 +28,4 @@ pub mod http;
 pub mod settings;
 pub mod telemetry;
 pub mod testing;
+pub mod vacuum;

@@ -1,10 +1,13 @@
 //! Idempotent RabbitMQ consumers.
 //!
-//! A delivery is handled in one database transaction that first records
-//! `(consumer, message id)` in the inbox and then applies the handler's
-//! effect; a message seen before is acknowledged with no effect. The ack is
-//! sent only after the commit, and each delivery is acked or nacked exactly
-//! once. A failed delivery is republished to the queue's retry queue (it
+//! Deliveries are handled in batches (`batch`): those already received, up
+//! to `AMQP_CONSUMER_BATCH`, in one database transaction that first records
+//! every `(consumer, message id)` in the inbox and then applies the
+//! handler's effects in delivery order; a message seen before is
+//! acknowledged with no effect. The acks are sent only after the commit, and
+//! each delivery is acked or nacked exactly once. When a batch fails, its
+//! messages are applied one at a time, each in its own transaction, so one
+//! message that cannot be applied never holds back the others. A failed delivery is republished to the queue's retry queue (it
 //! comes back after the retry delay) and, after `max_deliveries` attempts,
 //! to the parking lot with its error, while the messages behind it flow on.
 //! Each delivery is handled in a span that continues the publisher's trace
@@ -13,13 +16,15 @@
 //! `Consumer` does this against a service's PostgreSQL database; a
 //! `QueueConsumer` over another [`ApplyOnce`] does it against another store.
 mod apply;
+mod batch;
 mod handler;
 mod message;
 mod observe;
 mod run;
 mod settle;
+mod single;
 
-pub use apply::{ApplyOnce, PgInbox};
+pub use apply::{ApplyOnce, Batched, PgInbox};
 pub use handler::{Handler, HandlerError, Outcome};
 pub use message::{IncomingMessage, headers};
 pub use run::{Consumer, QueueConsumer};

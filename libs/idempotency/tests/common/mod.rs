@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use idempotency::{Consumer, Handler, HandlerError, IncomingMessage};
 use outbox::topology::{QueueSpec, Topology};
-use outbox::{BrokerSettings, OutboxMessage, Relay, RelaySettings};
+use outbox::{BrokerSettings, OutboxMessage, Relay, RelaySettings, Wakeup};
 use sqlx::{PgConnection, PgPool};
 
 pub const QUEUE: &str = "worker";
@@ -15,6 +15,8 @@ pub struct TestBed {
     pub pool: PgPool,
     pub broker: BrokerSettings,
     pub topology: Topology,
+    /// Rung by `enqueue`, as a service rings its relay after a commit.
+    pub wakeup: Wakeup,
 }
 
 /// Records each message it applies in `effects`, in the order applied, and
@@ -32,12 +34,15 @@ impl Handler for Recorder {
         if body["poison"] == true && !cured {
             return Err("poison: this message cannot be applied until a cure is recorded".into());
         }
-        sqlx::query("INSERT INTO effects (message_id, aggregate, sequence) VALUES ($1, $2, $3)")
-            .bind(message.message_id)
-            .bind(&message.aggregate_id)
-            .bind(body["sequence"].as_i64().unwrap_or(-1))
-            .execute(tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO effects (message_id, aggregate, sequence, transaction) \
+             VALUES ($1, $2, $3, txid_current())",
+        )
+        .bind(message.message_id)
+        .bind(&message.aggregate_id)
+        .bind(body["sequence"].as_i64().unwrap_or(-1))
+        .execute(tx)
+        .await?;
         Ok(())
     }
 }
@@ -48,7 +53,7 @@ pub async fn test_bed() -> TestBed {
     // No unique constraint: a second application must be visible, not refused.
     sqlx::query(
         "CREATE TABLE effects (serial BIGSERIAL PRIMARY KEY, message_id UUID NOT NULL, \
-         aggregate TEXT NOT NULL, sequence BIGINT NOT NULL)",
+         aggregate TEXT NOT NULL, sequence BIGINT NOT NULL, transaction BIGINT NOT NULL)",
     )
     .execute(&pool)
     .await
@@ -67,6 +72,7 @@ pub async fn test_bed() -> TestBed {
         queues: vec![QueueSpec {
             name: QUEUE.into(),
             bindings: vec![("events".into(), "#".into())],
+            retired_bindings: Vec::new(),
         }],
     };
     // Declared up front, as a service does at start-up.
@@ -82,6 +88,7 @@ pub async fn test_bed() -> TestBed {
         pool,
         broker,
         topology,
+        wakeup: Wakeup::default(),
     }
 }
 
@@ -118,12 +125,14 @@ impl TestBed {
             self.topology.clone(),
             "test relay",
         )
+        .woken_by(self.wakeup.clone())
     }
 
     pub async fn enqueue(&self, message: &OutboxMessage) {
         let mut tx = self.pool.begin().await.expect("tx");
         outbox::enqueue(&mut tx, message).await.expect("enqueued");
         tx.commit().await.expect("committed");
+        self.wakeup.wake();
     }
 
     pub async fn effects(&self) -> i64 {

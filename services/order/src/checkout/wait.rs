@@ -14,6 +14,11 @@ const RECHECK: Duration = Duration::from_secs(1);
 /// Waits until the order's saga is final: `Ok` when paid, the failure's
 /// reason as a 409 otherwise. While the database or a peer is being
 /// repaired it keeps waiting, never guessing, up to `checkout_timeout`.
+///
+/// The caller has just seen the saga running, after `subscription` was
+/// taken, so the order is read only once woken (or at the periodic
+/// re-read): reading it at once would find it running, a round trip for
+/// nothing.
 pub async fn wait_for_outcome(
     state: &State,
     order_id: &OrderId,
@@ -21,6 +26,13 @@ pub async fn wait_for_outcome(
 ) -> Result<(), OrderError> {
     let deadline = Instant::now() + state.checkout_timeout;
     loop {
+        tokio::select! {
+            () = subscription.changed() => {}
+            () = tokio::time::sleep(RECHECK) => {}
+            () = tokio::time::sleep_until(deadline) => {
+                return Err(OrderError::CheckoutPending(order_id.clone()));
+            }
+        }
         match state.store.outcome(order_id).await {
             Ok(Some((status, _))) if status == "paid" => return Ok(()),
             Ok(Some((status, reason))) if status == "failed" => {
@@ -32,13 +44,6 @@ pub async fn wait_for_outcome(
             Ok(Some(_)) => {}
             Ok(None) => return Err(OrderError::OrderNotFound(order_id.clone())),
             Err(error) => tracing::warn!(%error, order_id = %order_id, "waiting for a checkout outcome"),
-        }
-        tokio::select! {
-            () = subscription.changed() => {}
-            () = tokio::time::sleep(RECHECK) => {}
-            () = tokio::time::sleep_until(deadline) => {
-                return Err(OrderError::CheckoutPending(order_id.clone()));
-            }
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use events::{Event, PaymentFailed, PaymentSucceeded, StockRejected, StockReleased, StockReserved};
-use idempotency::{ApplyOnce, HandlerError, IncomingMessage, Outcome};
+use idempotency::{ApplyOnce, Batched, HandlerError, IncomingMessage, Outcome};
 use uuid::Uuid;
 
 use crate::domain::{SagaStep, TimelineEntry};
@@ -19,6 +19,14 @@ impl ApplyOnce for SagaConsumer {
     async fn apply_once(&self, consumer: &str, message: &IncomingMessage) -> Result<Outcome, HandlerError> {
         let step = read(message)?;
         Ok(self.store.apply_step(consumer, message.message_id, &step).await?)
+    }
+
+    async fn apply_batch(&self, consumer: &str, batch: &[Batched]) -> Result<Vec<Outcome>, HandlerError> {
+        let steps = batch
+            .iter()
+            .map(|item| Ok((item.message.message_id, read(&item.message)?)))
+            .collect::<Result<Vec<_>, HandlerError>>()?;
+        Ok(self.store.apply_steps(consumer, &steps).await?)
     }
 }
 

@@ -94,6 +94,23 @@ pub trait OrderStore: Send + Sync + Debug {
         step: &SagaStep,
     ) -> Result<Outcome, OrderError>;
 
+    /// [`OrderStore::apply_step`] for each `(message_id, step)`, in order:
+    /// one outcome each. A store that can records them all in one
+    /// transaction and announces the ended sagas together. On `Err` the
+    /// consumer applies them one at a time, and any recorded already is a
+    /// duplicate then.
+    async fn apply_steps(
+        &self,
+        consumer: &str,
+        steps: &[(Uuid, SagaStep)],
+    ) -> Result<Vec<Outcome>, OrderError> {
+        let mut outcomes = Vec::with_capacity(steps.len());
+        for (message_id, step) in steps {
+            outcomes.push(self.apply_step(consumer, *message_id, step).await?);
+        }
+        Ok(outcomes)
+    }
+
     /// Whether the database answers, for health checks.
     async fn is_reachable(&self) -> bool;
 

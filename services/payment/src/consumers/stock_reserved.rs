@@ -2,7 +2,7 @@ use chrono::Utc;
 use events::{PaymentFailed, PaymentSucceeded, StockReserved};
 use idempotency::HandlerError;
 use platform::domain::Amount;
-use sqlx::{Acquire, PgConnection};
+use sqlx::PgConnection;
 
 use crate::domain::UserId;
 use crate::error::PaymentError;
@@ -16,36 +16,30 @@ use crate::storage;
 pub async fn charge(tx: &mut PgConnection, event: StockReserved) -> Result<(), HandlerError> {
     let user = UserId::from_trusted(event.user_id.clone());
     let amount = Amount::try_from(event.total_cost)?;
-    let mut attempt = tx.begin().await?;
-    let refusal = match storage::subtract_credit(&mut *attempt, &user, amount).await {
-        Ok(Some(_)) => None,
-        Ok(None) => Some(PaymentError::UserNotFound(user.clone())),
-        Err(error) => match PaymentError::from_credit_change(error, &user, amount) {
-            PaymentError::Database(error) => return Err(error.into()),
-            refusal => Some(refusal),
-        },
-    };
-    let message = match refusal {
-        None => {
-            storage::insert_payment(&mut *attempt, event.saga_id, &event.order_id, &user, amount).await?;
-            attempt.commit().await?;
-            events::message(&PaymentSucceeded {
-                order_id: event.order_id,
-                saga_id: event.saga_id,
-                amount: amount.get(),
-                occurred_at: Utc::now(),
-            })
-        }
-        Some(refusal) => {
-            attempt.rollback().await?;
-            events::message(&PaymentFailed {
-                order_id: event.order_id,
-                saga_id: event.saga_id,
-                reason: refusal.to_string(),
-                occurred_at: Utc::now(),
-            })
-        }
+    let charged = storage::charge(&mut *tx, event.saga_id, &event.order_id, &user, amount).await?;
+    let message = if charged {
+        events::message(&PaymentSucceeded {
+            order_id: event.order_id,
+            saga_id: event.saga_id,
+            amount: amount.get(),
+            occurred_at: Utc::now(),
+        })
+    } else {
+        events::message(&PaymentFailed {
+            order_id: event.order_id,
+            saga_id: event.saga_id,
+            reason: refusal(tx, user, amount).await?.to_string(),
+            occurred_at: Utc::now(),
+        })
     };
     outbox::enqueue(tx, &message).await?;
     Ok(())
+}
+
+/// Why a charge was refused: the user is unknown, or short of credit.
+async fn refusal(tx: &mut PgConnection, user: UserId, amount: Amount) -> Result<PaymentError, HandlerError> {
+    Ok(match storage::find_credit(&mut *tx, &user).await? {
+        None => PaymentError::UserNotFound(user),
+        Some(_) => PaymentError::InsufficientCredit { user, amount },
+    })
 }

@@ -1,3 +1,5 @@
 mod item;
+mod reservation;
 
 pub use item::{Item, ItemId, StockChanged, StockLevel};
+pub use reservation::Wanted;

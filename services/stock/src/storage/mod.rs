@@ -4,4 +4,4 @@ mod items;
 mod reservations;
 
 pub use items::{add_stock, batch_init, find_item, insert_item, subtract_stock};
-pub use reservations::{insert_reservation, release_reservation};
+pub use reservations::{lock_stock, release_reservation, take_and_reserve};

@@ -1,13 +1,8 @@
 //! The checkout saga's SQL on the order database.
 use platform::database::DbError;
 use sqlx::{PgConnection, PgExecutor};
-use uuid::Uuid;
 
-use crate::domain::{Order, OrderId, TimelineEntry};
-
-/// The channel the order consumer notifies when a saga ends; every order
-/// replica listens, so whichever holds the client's request answers it.
-pub const OUTCOME_CHANNEL: &str = "checkout_outcome";
+use crate::domain::{Order, OrderId, SagaStep, TimelineEntry};
 
 /// The order, locked for the transaction.
 pub async fn lock_for_checkout(tx: &mut PgConnection, id: &OrderId) -> Result<Option<Order>, DbError> {
@@ -21,12 +16,21 @@ pub async fn lock_for_checkout(tx: &mut PgConnection, id: &OrderId) -> Result<Op
     Ok(order)
 }
 
-pub async fn start_saga(tx: &mut PgConnection, id: &OrderId, saga_id: Uuid) -> Result<(), DbError> {
+/// Makes the order `checking_out` under `entry`'s saga and records the
+/// saga's first step in the timeline, in one statement.
+pub async fn start_saga(tx: &mut PgConnection, id: &OrderId, entry: &TimelineEntry) -> Result<(), DbError> {
     sqlx::query(
-        "UPDATE orders SET status = 'checking_out', saga_id = $2, failure_reason = NULL WHERE id = $1",
+        "WITH started AS ( \
+             UPDATE orders SET status = 'checking_out', saga_id = $2, failure_reason = NULL WHERE id = $1) \
+         INSERT INTO saga_events (order_id, saga_id, service, event, detail, occurred_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id.as_str())
-    .bind(saga_id)
+    .bind(entry.saga_id)
+    .bind(&entry.service)
+    .bind(&entry.event)
+    .bind(&entry.detail)
+    .bind(entry.at)
     .execute(tx)
     .await?;
     Ok(())
@@ -44,48 +48,39 @@ pub async fn outcome(
     Ok(row)
 }
 
-/// Ends the saga `saga_id` of the order as paid or failed, if it is still the
-/// running one, and notifies every replica.
-pub async fn finish_saga(
-    tx: &mut PgConnection,
-    order_id: &str,
-    saga_id: Uuid,
-    failure: Option<&str>,
-) -> Result<(), DbError> {
+/// Records every step in its order's timeline, in their order, and ends
+/// the saga of each final one as paid or failed, if that saga is still the
+/// order's running one: one statement for the whole batch.
+pub async fn record_steps(tx: &mut PgConnection, steps: &[&SagaStep]) -> Result<(), DbError> {
+    let column = |f: fn(&SagaStep) -> String| steps.iter().map(|s| f(s)).collect::<Vec<_>>();
     sqlx::query(
-        "UPDATE orders SET status = CASE WHEN $3::text IS NULL THEN 'paid' ELSE 'failed' END, \
-                           paid = ($3::text IS NULL), failure_reason = $3 \
-         WHERE id = $1 AND saga_id = $2 AND status = 'checking_out'",
+        "WITH step AS ( \
+             SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], \
+                                  $6::timestamptz[], $7::bool[], $8::text[]) WITH ORDINALITY \
+                 AS step (order_id, saga_id, service, event, detail, at, final, failure, n)), \
+         finished AS ( \
+             UPDATE orders SET status = CASE WHEN step.failure IS NULL THEN 'paid' ELSE 'failed' END, \
+                               paid = (step.failure IS NULL), failure_reason = step.failure \
+             FROM step \
+             WHERE step.final AND orders.id = step.order_id AND orders.saga_id = step.saga_id \
+               AND orders.status = 'checking_out') \
+         INSERT INTO saga_events (order_id, saga_id, service, event, detail, occurred_at) \
+         SELECT order_id, saga_id, service, event, detail, at FROM step ORDER BY n",
     )
-    .bind(order_id)
-    .bind(saga_id)
-    .bind(failure)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(OUTCOME_CHANNEL)
-        .bind(order_id)
-        .execute(tx)
-        .await?;
-    Ok(())
-}
-
-pub async fn record_step(
-    executor: impl PgExecutor<'_>,
-    order_id: &str,
-    entry: &TimelineEntry,
-) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO saga_events (order_id, saga_id, service, event, detail, occurred_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+    .bind(column(|s| s.order_id.clone()))
+    .bind(steps.iter().map(|s| s.entry.saga_id).collect::<Vec<_>>())
+    .bind(column(|s| s.entry.service.clone()))
+    .bind(column(|s| s.entry.event.clone()))
+    .bind(steps.iter().map(|s| s.entry.detail.clone()).collect::<Vec<_>>())
+    .bind(steps.iter().map(|s| s.entry.at).collect::<Vec<_>>())
+    .bind(steps.iter().map(|s| s.outcome.is_some()).collect::<Vec<_>>())
+    .bind(
+        steps
+            .iter()
+            .map(|s| s.outcome.clone().flatten())
+            .collect::<Vec<_>>(),
     )
-    .bind(order_id)
-    .bind(entry.saga_id)
-    .bind(&entry.service)
-    .bind(&entry.event)
-    .bind(&entry.detail)
-    .bind(entry.at)
-    .execute(executor)
+    .execute(tx)
     .await?;
     Ok(())
 }

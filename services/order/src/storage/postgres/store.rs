@@ -1,9 +1,11 @@
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use idempotency::http::IdempotentRequest;
 use idempotency::messaging::MessagingSettings;
 use idempotency::{Outcome, inbox};
-use outbox::Relay;
 use outbox::topology::Topology;
+use outbox::{Relay, Wakeup};
 use platform::database::DbError;
 use platform::telemetry::Telemetry;
 use sqlx::PgPool;
@@ -25,11 +27,69 @@ const PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// Rung after a checkout commits its `CheckoutRequested`, so this
+    /// process's relay publishes it at once.
+    wakeup: Wakeup,
 }
 
 impl PostgresStore {
     pub fn new(pool: PgPool) -> Self {
-        PostgresStore { pool }
+        PostgresStore {
+            pool,
+            wakeup: Wakeup::default(),
+        }
+    }
+
+    /// Records each fresh step and ends its saga if it is final, in one
+    /// transaction; returns the outcome of each and the orders whose saga
+    /// ended.
+    async fn record_steps<'s>(
+        &self,
+        consumer: &str,
+        steps: &'s [(Uuid, SagaStep)],
+    ) -> Result<(Vec<Outcome>, Vec<&'s str>), DbError> {
+        let mut tx = self.pool.begin().await?;
+        let ids: Vec<Uuid> = steps.iter().map(|(id, _)| *id).collect();
+        let mut fresh: HashSet<Uuid> = inbox::record_all(&mut tx, consumer, &ids)
+            .await?
+            .into_iter()
+            .collect();
+        let mut outcomes = Vec::with_capacity(steps.len());
+        let mut applied = Vec::with_capacity(steps.len());
+        for (message_id, step) in steps {
+            if fresh.remove(message_id) {
+                outcomes.push(Outcome::Applied);
+                applied.push(step);
+            } else {
+                outcomes.push(Outcome::Duplicate);
+            }
+        }
+        if !applied.is_empty() {
+            saga::record_steps(&mut tx, &applied).await?;
+        }
+        tx.commit().await?;
+        let ended = applied
+            .iter()
+            .filter(|step| step.outcome.is_some())
+            .map(|step| step.order_id.as_str())
+            .collect();
+        Ok((outcomes, ended))
+    }
+
+    /// Announces ended sagas to every replica. The steps are committed
+    /// already: a failure here only delays the answers until the waiters'
+    /// periodic re-read, so it is logged, not returned.
+    async fn announce(&self, ended: &[&str]) {
+        if ended.is_empty() {
+            return;
+        }
+        let announced = async {
+            let mut connection = self.pool.acquire().await?;
+            outcomes::announce(&mut connection, ended).await
+        };
+        if let Err(error) = announced.await {
+            tracing::warn!(%error, count = ended.len(), "ended sagas not announced; waiters will re-read");
+        }
     }
 }
 
@@ -56,10 +116,10 @@ impl OrderStore for PostgresStore {
             Plan::Answer(started) => return Ok(started),
             Plan::Start(saga) => *saga,
         };
-        saga::start_saga(&mut tx, id, event.saga_id).await?;
+        saga::start_saga(&mut tx, id, &entry).await?;
         outbox::enqueue(&mut tx, &events::message(&event)).await?;
-        saga::record_step(&mut *tx, id.as_str(), &entry).await?;
         tx.commit().await.map_err(DbError::from)?;
+        self.wakeup.wake();
         Ok(Started::Running)
     }
 
@@ -77,16 +137,18 @@ impl OrderStore for PostgresStore {
         message_id: Uuid,
         step: &SagaStep,
     ) -> Result<Outcome, OrderError> {
-        let mut tx = self.pool.begin().await.map_err(DbError::from)?;
-        if !inbox::record(&mut tx, consumer, message_id).await? {
-            return Ok(Outcome::Duplicate);
-        }
-        saga::record_step(&mut *tx, &step.order_id, &step.entry).await?;
-        if let Some(failure) = &step.outcome {
-            saga::finish_saga(&mut tx, &step.order_id, step.entry.saga_id, failure.as_deref()).await?;
-        }
-        tx.commit().await.map_err(DbError::from)?;
-        Ok(Outcome::Applied)
+        let mut outcomes = self.apply_steps(consumer, &[(message_id, step.clone())]).await?;
+        Ok(outcomes.pop().unwrap_or(Outcome::Duplicate))
+    }
+
+    async fn apply_steps(
+        &self,
+        consumer: &str,
+        steps: &[(Uuid, SagaStep)],
+    ) -> Result<Vec<Outcome>, OrderError> {
+        let (outcomes, ended) = self.record_steps(consumer, steps).await?;
+        self.announce(&ended).await;
+        Ok(outcomes)
     }
 
     async fn is_reachable(&self) -> bool {
@@ -108,12 +170,16 @@ impl OrderStore for PostgresStore {
             topology,
             name,
         )
+        .woken_by(self.wakeup.clone())
         .with_telemetry(telemetry);
         relay.run(shutdown).await;
     }
 
     async fn run_pruner(&self, settings: &MessagingSettings, shutdown: Shutdown) {
-        idempotency::pruner::run(self.pool.clone(), settings.retention.clone(), shutdown).await;
+        tokio::join!(
+            idempotency::pruner::run(self.pool.clone(), settings.retention.clone(), shutdown.clone()),
+            platform::vacuum::run(self.pool.clone(), settings.vacuum.clone(), shutdown),
+        );
     }
 
     async fn listen_for_outcomes(&self, outcomes: Outcomes, shutdown: Shutdown) {
