@@ -6,8 +6,9 @@
 //!   three runs, the median reported with each run.
 //! - Latency: `BENCH_LATENCY_EVENTS` (2 000) events committed one per
 //!   transaction at `BENCH_RATE` (500) per second while a relay and an
-//!   idempotent consumer run; from just before each commit to the moment
-//!   the consumer's handler sees the event. p50, p99 and max.
+//!   idempotent consumer run, each handed to the relay after its commit as
+//!   the services do; from just before each commit to the moment the
+//!   consumer's handler sees the event. p50, p99 and max.
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -20,12 +21,16 @@ use sqlx::{PgConnection, PgPool};
 struct Stopwatch(Arc<Mutex<Vec<Duration>>>);
 
 impl Handler for Stopwatch {
-    async fn handle(&self, _tx: &mut PgConnection, message: &IncomingMessage) -> Result<(), HandlerError> {
+    async fn handle(
+        &self,
+        _tx: &mut PgConnection,
+        message: &IncomingMessage,
+    ) -> Result<Vec<OutboxMessage>, HandlerError> {
         let body: serde_json::Value = message.json()?;
         let sent = Duration::from_micros(body["sent_us"].as_u64().unwrap_or(0));
         let latency = now_since_epoch().saturating_sub(sent);
         self.0.lock().map_err(|_| "poisoned lock")?.push(latency);
-        Ok(())
+        Ok(Vec::new())
     }
 }
 
@@ -110,16 +115,19 @@ async fn latency_run(events: u64, rate: u64) -> Vec<Duration> {
     let until_stopped = |mut rx: tokio::sync::watch::Receiver<()>| async move {
         let _ = rx.changed().await;
     };
+    let relay = relay(&pool, &broker);
+    let handoff = relay.handoff();
     tokio::spawn(consumer.run(until_stopped(stopped.clone())));
-    tokio::spawn(relay(&pool, &broker).run(until_stopped(stopped)));
+    tokio::spawn(relay.run(until_stopped(stopped)));
     let mut ticks = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
     for sequence in 0..events {
         ticks.tick().await;
         let mut tx = pool.begin().await.expect("tx");
-        outbox::enqueue(&mut tx, &event(sequence))
+        let stored = outbox::enqueue(&mut tx, &event(sequence))
             .await
             .expect("enqueued");
         tx.commit().await.expect("committed");
+        handoff.committed(vec![stored]);
     }
     let deadline = Instant::now() + Duration::from_secs(60);
     while seen.0.lock().expect("lock").len() < events as usize && Instant::now() < deadline {

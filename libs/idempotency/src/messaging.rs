@@ -65,8 +65,8 @@ pub struct Process<H> {
 impl<H: Handler> Process<H> {
     /// Runs HTTP, relay, consumer, pruner and vacuum until `shutdown`; each
     /// of the last four recovers from broker and database faults by itself.
-    /// The consumer wakes the relay after each commit, so the events its
-    /// handlers enqueue leave at once.
+    /// The consumer hands the events its handlers emit to the relay after
+    /// each commit, so they leave at once.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let shutdown = shutdown.shared();
         let relay = Relay::new(
@@ -86,7 +86,7 @@ impl<H: Handler> Process<H> {
             &format!("{} consumer", self.name),
         )
         .reporting_to(self.subscription.connected)
-        .waking(relay.wakeup())
+        .handing_off_to(relay.handoff())
         .with_telemetry(&self.telemetry);
         self.telemetry.observe_pool(&self.pool);
         tokio::join!(

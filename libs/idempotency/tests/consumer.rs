@@ -133,7 +133,9 @@ async fn a_poison_message_is_parked_after_its_retries_and_blocks_nothing() {
 
 #[tokio::test]
 async fn a_poison_message_in_a_batch_is_parked_alone_and_the_rest_is_applied_once() {
-    let bed = test_bed().await;
+    let mut bed = test_bed().await;
+    // Several batches, so that some hold no poison and are applied whole.
+    bed.broker.consumer_batch = 16;
     let mut relay = bed.relay();
     for sequence in 0..60 {
         let aggregate = format!("good-{}", sequence % 7);

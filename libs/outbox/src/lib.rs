@@ -4,26 +4,35 @@
 //! event commit, or neither does; no event is lost between them.
 //!
 //! ```text
-//! enqueue(tx, message)        INSERT INTO outbox, inside the caller's tx
-//!          │ commit, then Wakeup::wake() in the same process
+//! enqueue(tx, message)        INSERT INTO outbox … RETURNING position, inside the caller's tx
+//!          │ commit, then Handoff::committed(rows): in memory, same process
 //!          ▼
-//! Relay::run                  wakes (or polls slowly, for rows a dead process left), per batch:
-//!   claim                     SELECT … FOR UPDATE SKIP LOCKED: aggregates' heads, oldest first
+//! Relay::run                  per batch of rows handed over:
+//!   check                     none has an older row of its aggregate left in the table
 //!   publish                   persistent, mandatory, with publisher confirms, pipelined
-//!   delete                    only the rows the broker confirmed, then commit
+//!   delete                    only the rows the broker confirmed
+//! Relay::run, every poll      the sweep, for rows no live process handed over:
+//!   claim                     SELECT … FOR UPDATE SKIP LOCKED: aggregates' heads, oldest first,
+//!                             committed at least OUTBOX_SWEEP_AFTER_MS ago
+//!   publish, delete, commit
 //! ```
 //!
-//! Several relays (one per replica) share the table: a row locked by one is
-//! skipped by the others, so in normal operation nothing is published twice.
-//! A relay that dies after publishing and before its commit leaves the rows
-//! in place and they are published again: delivery is at least once, and
-//! consumers deduplicate by message id (the `idempotency` crate).
+//! Several relays (one per replica) share the table. Each publishes the rows
+//! its own process committed; the sweeps take only rows old enough to have
+//! been left behind, and lock what they take, so in normal operation nothing
+//! is published twice. A relay that dies after publishing and before its
+//! delete leaves the rows in place and they are published again: delivery is
+//! at least once, and consumers deduplicate by message id (the `idempotency`
+//! crate). Each aggregate's events go out in commit order: a handed-over row
+//! with an older row of its aggregate still waiting is left to the sweep,
+//! which takes heads only.
 //!
-//! Modules: `message` (what is enqueued), `store` (the SQL), `relay`,
+//! Modules: `message` (what is enqueued), `store` (the writes), `claim`
+//! (the relay's reads), `handoff` (commit to relay, in memory), `relay`,
 //! `batch` (a batch published with confirms, for any outbox store),
 //! `broker` (connections and publishing), `topology` (exchanges, queues),
-//! `telemetry` (the publish span, the relay's metrics), `wakeup` (commit
-//! to relay, in memory), `backoff`, `settings`.
+//! `telemetry` (the publish span, the relay's metrics), `backoff`,
+//! `settings`.
 //!
 //! The trace context travels with the event: `enqueue` stores the current
 //! span's `traceparent` in the row, the relay's publish span continues it,
@@ -31,21 +40,23 @@
 mod backoff;
 mod batch;
 pub mod broker;
+mod claim;
+mod handoff;
 mod message;
 mod relay;
 pub mod settings;
 mod store;
 mod telemetry;
 pub mod topology;
-mod wakeup;
 
 pub use backoff::Backoff;
 pub use batch::{BatchPublisher, Confirmations};
+pub use claim::pending_count;
+pub use handoff::Handoff;
 pub use message::{OutboxMessage, headers};
 pub use relay::{Claimed, Relay, RelayError};
 pub use settings::{BrokerSettings, RelaySettings};
-pub use store::{enqueue, pending_count};
-pub use wakeup::Wakeup;
+pub use store::{Stored, enqueue, enqueue_all};
 
 /// The outbox table's migrations; a service runs them beside its own.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -6,18 +6,19 @@ use platform::database::DbError;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::backoff::Backoff;
-use crate::batch::BatchPublisher;
+use crate::batch::{BatchPublisher, Confirmations};
 use crate::broker::PublishError;
+use crate::claim;
+use crate::handoff::Handoff;
 use crate::settings::{BrokerSettings, RelaySettings};
-use crate::store;
+use crate::store::{self, Stored};
 use crate::telemetry::{RelayMetrics, publish_span};
 use crate::topology::Topology;
-use crate::wakeup::Wakeup;
 
 /// How often a running relay reads the outbox's backlog for its metrics.
 const BACKLOG_REFRESH: Duration = Duration::from_secs(1);
 
-/// Why a relay step did not publish everything it claimed. Every variant is
+/// Why a relay step did not publish everything it took. Every variant is
 /// retried by [`Relay::run`] after a backoff.
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
@@ -45,14 +46,14 @@ pub struct Relay {
     /// When the backlog gauges were last read, so they are read at most
     /// once per [`BACKLOG_REFRESH`] however busy the relay is.
     backlog_read: Option<Instant>,
-    /// Rung by this process after each commit that enqueued something.
-    wakeup: Wakeup,
+    /// The rows this process committed, handed over after each commit.
+    handoff: Handoff,
 }
 
-/// Rows claimed and published but not yet deleted: the state a relay is in
-/// when it dies after publishing. [`Claimed::abandon`] (or a drop) rolls
-/// back and leaves the rows to be published again; [`Claimed::commit`]
-/// deletes the confirmed ones.
+/// Rows claimed by a sweep and published but not yet deleted: the state a
+/// relay is in when it dies after publishing. [`Claimed::abandon`] (or a
+/// drop) rolls back and leaves the rows to be published again;
+/// [`Claimed::commit`] deletes the confirmed ones.
 #[derive(Debug)]
 pub struct Claimed {
     tx: Transaction<'static, Postgres>,
@@ -77,12 +78,16 @@ impl Claimed {
     /// Deletes the rows the broker confirmed and commits. The rows it did not
     /// confirm stay and are reported as an error.
     pub async fn commit(mut self) -> Result<usize, RelayError> {
-        store::delete(&mut self.tx, &self.confirmed).await?;
+        store::delete(&mut *self.tx, &self.confirmed).await?;
         self.tx.commit().await.map_err(DbError::from)?;
-        match self.failure {
-            Some((count, first)) => Err(RelayError::NotConfirmed { count, first }),
-            None => Ok(self.confirmed.len()),
-        }
+        outcome(self.confirmed.len(), self.failure)
+    }
+}
+
+fn outcome(published: usize, failure: Option<(usize, PublishError)>) -> Result<usize, RelayError> {
+    match failure {
+        Some((count, first)) => Err(RelayError::NotConfirmed { count, first }),
+        None => Ok(published),
     }
 }
 
@@ -102,21 +107,8 @@ impl Relay {
             service: "unknown",
             metrics: RelayMetrics::new(),
             backlog_read: None,
-            wakeup: Wakeup::default(),
+            handoff: Handoff::default(),
         }
-    }
-
-    /// What the process's committing code rings after each commit that
-    /// enqueued something; give it to them before [`Relay::run`].
-    pub fn wakeup(&self) -> Wakeup {
-        self.wakeup.clone()
-    }
-
-    /// Waits on `wakeup` instead of a wake-up of its own, for a store that
-    /// was built before its relay.
-    pub fn woken_by(mut self, wakeup: Wakeup) -> Self {
-        self.wakeup = wakeup;
-        self
     }
 
     /// Reports to `telemetry`: its service names the publish spans, its
@@ -127,17 +119,81 @@ impl Relay {
         self
     }
 
-    /// One step: claim a batch, publish it, delete what was confirmed.
-    /// Returns how many messages were published.
+    /// Where the process's committing code hands over the rows it committed;
+    /// give it to them before [`Relay::run`].
+    pub fn handoff(&self) -> Handoff {
+        self.handoff.clone()
+    }
+
+    /// Takes the rows handed over to `handoff`, for a store that was built
+    /// before its relay.
+    pub fn with_handoff(mut self, handoff: Handoff) -> Self {
+        self.handoff = handoff;
+        self
+    }
+
+    /// One sweep over every waiting row, however young: claim a batch,
+    /// publish it, delete what was confirmed. Returns how many were
+    /// published. Tests drive the relay with this.
     pub async fn relay_once(&mut self) -> Result<usize, RelayError> {
-        self.claim_and_publish().await?.commit().await
+        self.sweep_once(Duration::ZERO).await
     }
 
     /// The first half of [`Relay::relay_once`]: claim and publish, and wait
     /// for every confirm, without deleting anything yet.
     pub async fn claim_and_publish(&mut self) -> Result<Claimed, RelayError> {
+        self.claim_and_publish_older_than(Duration::ZERO).await
+    }
+
+    async fn sweep_once(&mut self, min_age: Duration) -> Result<usize, RelayError> {
+        self.claim_and_publish_older_than(min_age).await?.commit().await
+    }
+
+    async fn claim_and_publish_older_than(&mut self, min_age: Duration) -> Result<Claimed, RelayError> {
         let mut tx = self.pool.begin().await.map_err(DbError::from)?;
-        let mut rows = store::claim(&mut tx, self.settings.batch_size).await?;
+        let limit = self.settings.batch_size;
+        let mut rows = claim::claim(&mut tx, limit, min_age.as_secs_f64()).await?;
+        let confirmations = self.publish(&mut rows).await?;
+        Ok(Claimed {
+            tx,
+            confirmed: confirmed_positions(&rows, &confirmations),
+            failure: confirmations.failure,
+        })
+    }
+
+    /// Publishes a batch of the rows handed over, oldest first, and deletes
+    /// those the broker confirmed. A row with an older row of its aggregate
+    /// still in the table is left to the sweep, and so is every later row
+    /// of that aggregate. Returns how many were published.
+    pub async fn publish_handed_over(&mut self) -> Result<usize, RelayError> {
+        let rows = self.handoff.take(self.settings.batch_size.max(1) as usize);
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let positions: Vec<i64> = rows.iter().map(|row| row.position).collect();
+        let waiting = match claim::behind_others(&self.pool, &positions).await {
+            Ok(waiting) => waiting,
+            Err(error) => {
+                self.handoff.put_back(rows);
+                return Err(error.into());
+            }
+        };
+        let mut rows = in_order(rows, &waiting);
+        let confirmations = match self.publish(&mut rows).await {
+            Ok(confirmations) => confirmations,
+            Err(error) => {
+                self.handoff.put_back(rows);
+                return Err(error);
+            }
+        };
+        let confirmed = confirmed_positions(&rows, &confirmations);
+        store::delete(&self.pool, &confirmed).await?;
+        outcome(confirmed.len(), confirmations.failure)
+    }
+
+    /// Publishes `rows` in their order, pipelined, each in a publish span
+    /// that continues the trace the row was written in.
+    async fn publish(&mut self, rows: &mut [Stored]) -> Result<Confirmations, RelayError> {
         // Each span ends, and so times its publish, when dropped after the
         // batch's confirms.
         let spans: Vec<_> = rows
@@ -151,48 +207,54 @@ impl Relay {
             self.metrics.confirmed(sent.elapsed());
         }
         drop(spans);
-        Ok(Claimed {
-            tx,
-            confirmed: confirmations
-                .confirmed
-                .iter()
-                .map(|&i| rows[i].position)
-                .collect(),
-            failure: confirmations.failure,
-        })
+        Ok(confirmations)
     }
 
-    /// Relays until `shutdown` completes: after each wake-up, after
-    /// `poll_interval` at the latest (the sweep for rows a dead process left
-    /// behind), and again at once while steps keep finding events. Failures
-    /// pause with bounded, jittered backoff.
+    /// Relays until `shutdown` completes: the rows handed over as soon as
+    /// they come, and a sweep every `poll_interval` for rows older than
+    /// `sweep_after` that no live process handed over. Failures pause with
+    /// bounded, jittered backoff.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
         let mut backoff = Backoff::new(Duration::from_millis(50), self.settings.max_backoff);
+        let mut next_sweep = tokio::time::Instant::now();
         tokio::pin!(shutdown);
         loop {
-            let step = self.relay_once().await;
-            self.read_backlog().await;
-            let pause = match step {
-                // More may have been committed meanwhile; only a step that
-                // finds nothing waits.
-                Ok(count) if count > 0 => {
-                    backoff.reset();
-                    continue;
-                }
-                Ok(_) => {
-                    backoff.reset();
-                    None
-                }
-                Err(error) => {
-                    tracing::warn!(error = %platform::http::error_chain(&error), relay = %self.publisher.name(), "outbox relay step failed");
-                    Some(backoff.next_delay())
+            // Rows a failed step put back are tried again before waiting.
+            let step = if !self.handoff.is_empty() {
+                self.drain_handoff().await
+            } else {
+                tokio::select! {
+                    () = self.handoff.ready() => self.drain_handoff().await,
+                    () = tokio::time::sleep_until(next_sweep) => {
+                        next_sweep = tokio::time::Instant::now() + self.settings.poll_interval;
+                        self.sweep().await
+                    }
+                    () = &mut shutdown => return,
                 }
             };
+            self.read_backlog().await;
+            let Err(error) = step else {
+                backoff.reset();
+                continue;
+            };
+            tracing::warn!(error = %platform::http::error_chain(&error), relay = %self.publisher.name(), "outbox relay step failed");
             tokio::select! {
-                () = self.wait(pause) => {}
+                () = tokio::time::sleep(backoff.next_delay()) => {}
                 () = &mut shutdown => return,
             }
         }
+    }
+
+    async fn drain_handoff(&mut self) -> Result<(), RelayError> {
+        while !self.handoff.is_empty() {
+            self.publish_handed_over().await?;
+        }
+        Ok(())
+    }
+
+    async fn sweep(&mut self) -> Result<(), RelayError> {
+        while self.sweep_once(self.settings.sweep_after).await? > 0 {}
+        Ok(())
     }
 
     /// Refreshes the backlog gauges when they are older than
@@ -202,21 +264,57 @@ impl Relay {
             return;
         }
         self.backlog_read = Some(Instant::now());
-        match store::backlog(&self.pool).await {
+        match claim::backlog(&self.pool).await {
             Ok((count, oldest_age)) => self.metrics.backlog(count, oldest_age),
             Err(error) => tracing::debug!(%error, relay = %self.publisher.name(), "outbox backlog not read"),
         }
     }
+}
 
-    /// Sleeps for `pause` after a failure; otherwise until a wake-up or the
-    /// poll interval, whichever comes first.
-    async fn wait(&self, pause: Option<Duration>) {
-        if let Some(pause) = pause {
-            return tokio::time::sleep(pause).await;
-        }
-        tokio::select! {
-            () = self.wakeup.woken() => {}
-            () = tokio::time::sleep(self.settings.poll_interval) => {}
-        }
+/// The positions, within `rows`, the broker confirmed.
+fn confirmed_positions(rows: &[Stored], confirmations: &Confirmations) -> Vec<i64> {
+    confirmations
+        .confirmed
+        .iter()
+        .map(|&i| rows[i].position)
+        .collect()
+}
+
+/// `rows` without those in `waiting` and without any later row of their
+/// aggregates: what may be published now, in order.
+fn in_order(rows: Vec<Stored>, waiting: &[i64]) -> Vec<Stored> {
+    if waiting.is_empty() {
+        return rows;
+    }
+    let mut held: std::collections::HashSet<String> = std::collections::HashSet::new();
+    rows.into_iter()
+        .filter(|row| {
+            if waiting.contains(&row.position) || held.contains(&row.message.aggregate_id) {
+                held.insert(row.message.aggregate_id.clone());
+                return false;
+            }
+            true
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::OutboxMessage;
+
+    fn row(position: i64, aggregate: &str) -> Stored {
+        let message = OutboxMessage::new("e", "k", "T", 1, aggregate, &position).expect("serialisable");
+        Stored { position, message }
+    }
+
+    #[test]
+    fn a_row_behind_a_waiting_one_waits_with_every_later_row_of_its_aggregate() {
+        let rows = vec![row(1, "a"), row(2, "b"), row(3, "a"), row(4, "c")];
+
+        let ready = in_order(rows, &[1]);
+
+        let positions: Vec<i64> = ready.iter().map(|r| r.position).collect();
+        assert_eq!(positions, vec![2, 4]);
     }
 }

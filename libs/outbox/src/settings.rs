@@ -58,8 +58,13 @@ impl BrokerSettings {
 pub struct RelaySettings {
     /// `OUTBOX_BATCH_SIZE`: rows claimed and published per round trip.
     pub batch_size: i64,
-    /// `OUTBOX_POLL_INTERVAL_MS`: the fallback for a missed notification.
+    /// `OUTBOX_POLL_INTERVAL_MS`: how often the relay sweeps for rows no
+    /// live process handed over.
     pub poll_interval: Duration,
+    /// `OUTBOX_SWEEP_AFTER_MS`: a row this old is taken by any relay's sweep;
+    /// younger rows are left to the process that committed them. Rows a
+    /// killed process left go out this long after their commit.
+    pub sweep_after: Duration,
     /// `OUTBOX_MAX_BACKOFF_MS`: the longest pause after repeated failures.
     pub max_backoff: Duration,
 }
@@ -69,6 +74,7 @@ impl RelaySettings {
         Ok(RelaySettings {
             batch_size: env_or("OUTBOX_BATCH_SIZE", 200)?,
             poll_interval: Duration::from_millis(env_or("OUTBOX_POLL_INTERVAL_MS", 1000)?),
+            sweep_after: Duration::from_millis(env_or("OUTBOX_SWEEP_AFTER_MS", 3000)?),
             max_backoff: Duration::from_millis(env_or("OUTBOX_MAX_BACKOFF_MS", 5000)?),
         })
     }

@@ -1,133 +1,85 @@
-//! The outbox table's SQL.
+//! The outbox table's writes: events in, published events out.
 use platform::database::DbError;
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use crate::message::OutboxMessage;
 
-/// Writes `message` into the outbox inside the caller's transaction: it is
-/// published if and only if that transaction commits. After the commit the
-/// caller wakes its relay ([`crate::Wakeup`]). Unless the message brings its
-/// own, the row keeps the current span's trace context, so that the event's
-/// consumers join the caller's trace.
-#[tracing::instrument(skip_all, fields(message_id = %message.message_id, event = %message.event_type))]
-pub async fn enqueue(executor: &mut PgConnection, message: &OutboxMessage) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO outbox (message_id, exchange, routing_key, event_type, schema_version, \
-                             aggregate_id, payload, traceparent) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(message.message_id)
-    .bind(&message.exchange)
-    .bind(&message.routing_key)
-    .bind(&message.event_type)
-    .bind(message.schema_version)
-    .bind(&message.aggregate_id)
-    .bind(&message.payload)
-    .bind(
-        message
-            .traceparent
-            .clone()
-            .or_else(platform::telemetry::current_traceparent),
-    )
-    .execute(executor)
-    .await?;
-    Ok(())
-}
-
-/// How many events wait to be published.
-pub async fn pending_count(executor: impl PgExecutor<'_>) -> Result<i64, DbError> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM outbox")
-        .fetch_one(executor)
-        .await?)
-}
-
-/// How many events wait, and the age in seconds of the oldest (0 if none).
-pub(crate) async fn backlog(executor: impl PgExecutor<'_>) -> Result<(i64, f64), DbError> {
-    Ok(sqlx::query_as(
-        "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 FROM outbox",
-    )
-    .fetch_one(executor)
-    .await?)
-}
-
-/// A claimed row: its position (to delete it) and the message.
-#[derive(Debug)]
-pub(crate) struct StoredMessage {
+/// An event written into the outbox: its row's position (commit order per
+/// aggregate, and the key the relay deletes it by) and the message.
+#[derive(Debug, Clone)]
+pub struct Stored {
     pub position: i64,
     pub message: OutboxMessage,
 }
 
-type Row = (
-    i64,
-    Uuid,
-    String,
-    String,
-    String,
-    i32,
-    String,
-    serde_json::Value,
-    Option<String>,
-);
-
-/// Locks up to `limit` rows, oldest first, each the oldest waiting event of
-/// its aggregate (its head): a row with an older row of the same aggregate
-/// still in the table is left for a later step, whether that older row is
-/// free or locked by another relay. So each aggregate's events go out in
-/// order even with several relays, and a relay never waits on another.
-///
-/// The query walks the primary key from the oldest row and probes
-/// `outbox_aggregate_position` once per row: its cost follows the batch, not
-/// the table (the claim it replaces grouped the whole outbox every time).
-pub(crate) async fn claim(tx: &mut PgConnection, limit: i64) -> Result<Vec<StoredMessage>, DbError> {
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT position, message_id, exchange, routing_key, event_type, schema_version, \
-                aggregate_id, payload, traceparent \
-         FROM outbox AS head \
-         WHERE NOT EXISTS (SELECT 1 FROM outbox AS older \
-                           WHERE older.aggregate_id = head.aggregate_id \
-                             AND older.position < head.position) \
-         ORDER BY position \
-         LIMIT $1 \
-         FOR UPDATE SKIP LOCKED",
-    )
-    .bind(limit)
-    .fetch_all(tx)
-    .await?;
-    Ok(rows.into_iter().map(stored_message).collect())
+/// Writes `message` into the outbox inside the caller's transaction: it is
+/// published if and only if that transaction commits. After the commit the
+/// caller hands the returned row to its relay ([`crate::Handoff`]), which
+/// publishes it at once; a row never handed over is published by a relay's
+/// sweep. Unless the message brings its own, the row keeps the current
+/// span's trace context, so that the event's consumers join the caller's
+/// trace.
+#[tracing::instrument(skip_all, fields(message_id = %message.message_id, event = %message.event_type))]
+pub async fn enqueue(executor: &mut PgConnection, message: &OutboxMessage) -> Result<Stored, DbError> {
+    let mut stored = enqueue_all(executor, vec![message.clone()]).await?;
+    stored.pop().ok_or(DbError::Unavailable(sqlx::Error::RowNotFound))
 }
 
-fn stored_message(row: Row) -> StoredMessage {
-    let (
-        position,
-        message_id,
-        exchange,
-        routing_key,
-        event_type,
-        schema_version,
-        aggregate_id,
-        payload,
-        traceparent,
-    ) = row;
-    StoredMessage {
-        position,
-        message: OutboxMessage {
-            message_id,
-            exchange,
-            routing_key,
-            event_type,
-            schema_version,
-            aggregate_id,
-            payload,
-            traceparent,
-        },
+/// Writes every message into the outbox, in their order, with one
+/// statement: what a consumer does for the events of a whole batch.
+pub async fn enqueue_all(
+    executor: &mut PgConnection,
+    mut messages: Vec<OutboxMessage>,
+) -> Result<Vec<Stored>, DbError> {
+    if messages.is_empty() {
+        return Ok(Vec::new());
     }
+    for message in &mut messages {
+        if message.traceparent.is_none() {
+            message.traceparent = platform::telemetry::current_traceparent();
+        }
+    }
+    let column = |f: fn(&OutboxMessage) -> String| messages.iter().map(f).collect::<Vec<_>>();
+    let rows: Vec<(i64, Uuid)> = sqlx::query_as(
+        "INSERT INTO outbox (message_id, exchange, routing_key, event_type, schema_version, \
+                             aggregate_id, payload, traceparent) \
+         SELECT message_id, exchange, routing_key, event_type, schema_version, aggregate_id, payload, \
+                traceparent \
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], \
+                     $7::jsonb[], $8::text[]) WITH ORDINALITY \
+             AS m (message_id, exchange, routing_key, event_type, schema_version, aggregate_id, payload, \
+                   traceparent, n) \
+         ORDER BY n \
+         RETURNING position, message_id",
+    )
+    .bind(messages.iter().map(|m| m.message_id).collect::<Vec<_>>())
+    .bind(column(|m| m.exchange.clone()))
+    .bind(column(|m| m.routing_key.clone()))
+    .bind(column(|m| m.event_type.clone()))
+    .bind(messages.iter().map(|m| m.schema_version).collect::<Vec<_>>())
+    .bind(column(|m| m.aggregate_id.clone()))
+    .bind(messages.iter().map(|m| m.payload.clone()).collect::<Vec<_>>())
+    .bind(messages.iter().map(|m| m.traceparent.clone()).collect::<Vec<_>>())
+    .fetch_all(executor)
+    .await?;
+    // Matched by id: RETURNING promises no order.
+    let mut stored: Vec<Stored> = messages
+        .into_iter()
+        .filter_map(|message| {
+            let position = rows.iter().find(|(_, id)| *id == message.message_id)?.0;
+            Some(Stored { position, message })
+        })
+        .collect();
+    stored.sort_by_key(|s| s.position);
+    Ok(stored)
 }
 
-pub(crate) async fn delete(tx: &mut PgConnection, positions: &[i64]) -> Result<(), DbError> {
+/// Deletes published rows, in the caller's transaction or on their own.
+pub(crate) async fn delete(executor: impl PgExecutor<'_>, positions: &[i64]) -> Result<(), DbError> {
     sqlx::query("DELETE FROM outbox WHERE position = ANY($1)")
         .bind(positions)
-        .execute(tx)
+        .execute(executor)
         .await?;
     Ok(())
 }

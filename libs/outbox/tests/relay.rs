@@ -7,7 +7,7 @@ use lapin::options::{BasicAckOptions, BasicGetOptions, QueueBindOptions, QueueDe
 use lapin::types::FieldTable;
 use lapin::{Channel, Connection};
 use outbox::topology::Topology;
-use outbox::{BrokerSettings, OutboxMessage, Relay, RelayError, RelaySettings};
+use outbox::{BrokerSettings, Handoff, OutboxMessage, Relay, RelayError, RelaySettings, Stored};
 use sqlx::PgPool;
 
 struct TestBed {
@@ -77,11 +77,41 @@ impl TestBed {
     }
 
     async fn enqueue(&self, aggregate: &str, sequence: u32) -> OutboxMessage {
-        let message = event(aggregate, sequence);
+        self.commit(aggregate, sequence).await.message
+    }
+
+    /// Commits one event and returns its row, to hand over or not.
+    async fn commit(&self, aggregate: &str, sequence: u32) -> Stored {
         let mut tx = self.pool.begin().await.expect("tx");
-        outbox::enqueue(&mut tx, &message).await.expect("enqueued");
+        let stored = outbox::enqueue(&mut tx, &event(aggregate, sequence))
+            .await
+            .expect("enqueued");
         tx.commit().await.expect("committed");
-        message
+        stored
+    }
+
+    /// A relay running in the background with these timings, and its
+    /// hand-over; it stops when the sender is dropped.
+    fn run_relay(
+        &self,
+        poll_interval: Duration,
+        sweep_after: Duration,
+    ) -> (Handoff, tokio::sync::oneshot::Sender<()>) {
+        let mut settings = RelaySettings::from_env().expect("relay settings");
+        (settings.poll_interval, settings.sweep_after) = (poll_interval, sweep_after);
+        let relay = Relay::new(
+            self.pool.clone(),
+            self.broker.clone(),
+            settings,
+            self.topology.clone(),
+            "running",
+        );
+        let handoff = relay.handoff();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(relay.run(async {
+            let _ = stopped.await;
+        }));
+        (handoff, stop)
     }
 
     /// Everything in the probe queue now, acknowledged.
@@ -196,33 +226,45 @@ async fn two_relays_publish_each_event_once_and_each_aggregate_in_order() {
 }
 
 #[tokio::test]
-async fn a_running_relay_publishes_at_each_wake_up_without_polling() {
+async fn a_running_relay_publishes_what_is_handed_over_at_once_without_a_sweep() {
     let bed = test_bed().await;
-    let mut settings = RelaySettings::from_env().expect("relay settings");
-    settings.poll_interval = Duration::from_secs(3600);
-    let relay = Relay::new(
-        bed.pool.clone(),
-        bed.broker.clone(),
-        settings,
-        bed.topology.clone(),
-        "waker",
-    );
-    let wakeup = relay.wakeup();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(relay.run(async {
-        let _ = stopped.await;
-    }));
+    let hour = Duration::from_secs(3600);
+    let (handoff, _stop) = bed.run_relay(hour, hour);
 
     for sequence in 1..=3 {
-        bed.enqueue("a", sequence).await;
-        wakeup.wake();
-        // Each row leaves long before the hour-long poll could take it.
+        let stored = bed.commit("a", sequence).await;
+        handoff.committed(vec![stored]);
+        // Rows younger than an hour are no sweep's: only the hand-over
+        // can publish them.
         wait_until(|| async { outbox::pending_count(&bed.pool).await.expect("count") == 0 }).await;
     }
 
     assert_eq!(bed.drain().await.len(), 3);
-    let _ = stop.send(());
-    running.await.expect("relay stopped");
+}
+
+#[tokio::test]
+async fn a_row_nobody_handed_over_is_swept_and_the_rows_behind_it_wait_for_it() {
+    let bed = test_bed().await;
+    // Committed by a process that died before publishing.
+    let left = bed.commit("a", 1).await;
+    let (handoff, _stop) = bed.run_relay(Duration::from_millis(50), Duration::from_millis(300));
+
+    let behind = bed.commit("a", 2).await;
+    handoff.committed(vec![behind]);
+
+    wait_until(|| async { outbox::pending_count(&bed.pool).await.expect("count") == 0 }).await;
+    let sequences: Vec<i64> = bed
+        .drain()
+        .await
+        .iter()
+        .map(|(_, body)| body["sequence"].as_i64().expect("sequence"))
+        .collect();
+    assert_eq!(
+        sequences,
+        vec![1, 2],
+        "the swept row {} went out first",
+        left.position
+    );
 }
 
 #[tokio::test]

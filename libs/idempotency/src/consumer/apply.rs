@@ -1,6 +1,7 @@
 use std::collections::HashSet;
 use std::future::Future;
 
+use outbox::{Handoff, OutboxMessage};
 use sqlx::PgPool;
 use tracing::Instrument;
 
@@ -48,17 +49,47 @@ pub trait ApplyOnce: Send + Sync + 'static {
 }
 
 /// A [`Handler`] applied once through the `inbox` table of a PostgreSQL
-/// database: the inbox row and the handler's effect share one transaction.
+/// database: the inbox row, the handler's effect and the events it emits
+/// share one transaction.
 #[derive(Debug)]
 pub struct PgInbox<H> {
     pool: PgPool,
     handler: H,
+    /// Where the emitted events go after the commit: the process's relay.
+    /// Without one, they wait in the outbox for a relay's sweep.
+    handoff: Option<Handoff>,
 }
 
 impl<H: Handler> PgInbox<H> {
     pub fn new(pool: PgPool, handler: H) -> Self {
-        PgInbox { pool, handler }
+        PgInbox {
+            pool,
+            handler,
+            handoff: None,
+        }
     }
+
+    pub fn handing_off_to(mut self, handoff: Handoff) -> Self {
+        self.handoff = Some(handoff);
+        self
+    }
+
+    fn hand_off(&self, stored: Vec<outbox::Stored>) {
+        if let Some(handoff) = &self.handoff {
+            handoff.committed(stored);
+        }
+    }
+}
+
+/// Events emitted while handling a message carry the trace of the span it
+/// was handled in, so that their consumers join that trace.
+fn traced(mut events: Vec<OutboxMessage>, span: &tracing::Span) -> Vec<OutboxMessage> {
+    for event in &mut events {
+        if event.traceparent.is_none() {
+            event.traceparent = span.in_scope(platform::telemetry::current_traceparent);
+        }
+    }
+    events
 }
 
 impl<H: Handler> ApplyOnce for PgInbox<H> {
@@ -67,13 +98,17 @@ impl<H: Handler> ApplyOnce for PgInbox<H> {
         if !crate::inbox::record(&mut tx, consumer, message.message_id).await? {
             return Ok(Outcome::Duplicate);
         }
-        self.handler.handle(&mut tx, message).await?;
+        let events = self.handler.handle(&mut tx, message).await?;
+        let events = traced(events, &tracing::Span::current());
+        let stored = outbox::enqueue_all(&mut tx, events).await?;
         tx.commit().await?;
+        self.hand_off(stored);
         Ok(Outcome::Applied)
     }
 
-    /// One transaction, one inbox statement and one commit for the whole
-    /// batch; a message id seen before (or twice in the batch) is skipped.
+    /// One transaction, one inbox statement, one outbox statement and one
+    /// commit for the whole batch; a message id seen before (or twice in the
+    /// batch) is skipped.
     async fn apply_batch(&self, consumer: &str, batch: &[Batched]) -> Result<Vec<Outcome>, HandlerError> {
         let mut tx = self.pool.begin().await?;
         let ids: Vec<_> = batch.iter().map(|item| item.message.message_id).collect();
@@ -82,16 +117,20 @@ impl<H: Handler> ApplyOnce for PgInbox<H> {
             .into_iter()
             .collect();
         let mut outcomes = Vec::with_capacity(batch.len());
+        let mut emitted = Vec::new();
         for item in batch {
             if fresh.remove(&item.message.message_id) {
                 let handled = self.handler.handle(&mut tx, &item.message);
-                handled.instrument(item.span.clone()).await?;
+                let events = handled.instrument(item.span.clone()).await?;
+                emitted.extend(traced(events, &item.span));
                 outcomes.push(Outcome::Applied);
             } else {
                 outcomes.push(Outcome::Duplicate);
             }
         }
+        let stored = outbox::enqueue_all(&mut tx, emitted).await?;
         tx.commit().await?;
+        self.hand_off(stored);
         Ok(outcomes)
     }
 }

@@ -95,9 +95,6 @@ impl<A: ApplyOnce> QueueConsumer<A> {
         outcomes: &[Outcome],
         started: Instant,
     ) {
-        if outcomes.contains(&Outcome::Applied) {
-            self.wakeup.wake();
-        }
         if let Some(last) = batch.last() {
             let all = BasicAckOptions { multiple: true };
             if let Err(error) = last.acker.ack(all).await {

@@ -1,5 +1,6 @@
 use std::future::Future;
 
+use outbox::OutboxMessage;
 use sqlx::PgConnection;
 
 use super::IncomingMessage;
@@ -11,14 +12,16 @@ pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
 /// A service's reaction to one kind of message.
 pub trait Handler: Send + Sync + 'static {
     /// Applies the message's effect with `tx`, which is a transaction the
-    /// consumer commits after this returns `Ok` and rolls back otherwise.
-    /// Events the handler itself emits go into the outbox through the same
-    /// `tx`, so they are published if and only if the effect commits.
+    /// consumer commits after this returns `Ok` and rolls back otherwise,
+    /// and returns the events the effect emits. The consumer writes them into
+    /// the outbox through the same `tx` (one statement for a whole batch), so
+    /// they are published if and only if the effect commits, and hands them
+    /// to the process's relay after the commit.
     fn handle<'a>(
         &'a self,
         tx: &'a mut PgConnection,
         message: &'a IncomingMessage,
-    ) -> impl Future<Output = Result<(), HandlerError>> + Send + 'a;
+    ) -> impl Future<Output = Result<Vec<OutboxMessage>, HandlerError>> + Send + 'a;
 }
 
 /// What became of a message that was processed without error.

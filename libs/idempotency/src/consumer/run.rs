@@ -9,7 +9,7 @@ use lapin::options::{BasicConsumeOptions, BasicQosOptions};
 use lapin::types::FieldTable;
 use outbox::broker::{Publisher, connect};
 use outbox::topology::Topology;
-use outbox::{Backoff, BrokerSettings, Wakeup};
+use outbox::{Backoff, BrokerSettings, Handoff};
 use sqlx::PgPool;
 
 use super::batch::next_batch;
@@ -36,9 +36,6 @@ pub struct QueueConsumer<A> {
     /// The `service` attribute of the consume spans.
     pub(super) service: &'static str,
     pub(super) metrics: ConsumerMetrics,
-    /// Rung after each commit, so the process's relay publishes the events
-    /// the handlers enqueued at once.
-    pub(super) wakeup: Wakeup,
 }
 
 impl<H: Handler> Consumer<H> {
@@ -57,6 +54,15 @@ impl<H: Handler> Consumer<H> {
             topology,
             connection_name,
         )
+    }
+}
+
+impl<H: Handler> Consumer<H> {
+    /// Hands the events its handler emits to `handoff` (the process's
+    /// relay) after each commit, so they are published at once.
+    pub fn handing_off_to(mut self, handoff: Handoff) -> Self {
+        self.apply = self.apply.handing_off_to(handoff);
+        self
     }
 }
 
@@ -79,14 +85,7 @@ impl<A: ApplyOnce> QueueConsumer<A> {
             connected: Arc::new(AtomicBool::new(false)),
             service: "unknown",
             metrics: ConsumerMetrics::new(),
-            wakeup: Wakeup::default(),
         }
-    }
-
-    /// Wakes `wakeup` (the process's relay) after each commit.
-    pub fn waking(mut self, wakeup: Wakeup) -> Self {
-        self.wakeup = wakeup;
-        self
     }
 
     /// Reports to `telemetry`: its service names the consume spans, its

@@ -14,9 +14,6 @@ impl<A: ApplyOnce> QueueConsumer<A> {
     pub(super) async fn deliver(&self, delivery: &Delivery, publisher: &Publisher, queue: &str) {
         let started = Instant::now();
         let (verdict, disposition) = self.verdict(delivery).await;
-        if disposition == Disposition::Applied {
-            self.wakeup.wake();
-        }
         settle(delivery, verdict, publisher, queue).await;
         self.observe(delivery, disposition, started.elapsed());
     }

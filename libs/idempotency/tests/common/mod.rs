@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use idempotency::{Consumer, Handler, HandlerError, IncomingMessage};
 use outbox::topology::{QueueSpec, Topology};
-use outbox::{BrokerSettings, OutboxMessage, Relay, RelaySettings, Wakeup};
+use outbox::{BrokerSettings, Handoff, OutboxMessage, Relay, RelaySettings};
 use sqlx::{PgConnection, PgPool};
 
 pub const QUEUE: &str = "worker";
@@ -15,8 +15,9 @@ pub struct TestBed {
     pub pool: PgPool,
     pub broker: BrokerSettings,
     pub topology: Topology,
-    /// Rung by `enqueue`, as a service rings its relay after a commit.
-    pub wakeup: Wakeup,
+    /// Where `enqueue` and the consumer hand committed events, as a service
+    /// does; the relays of `relay()` take them.
+    pub handoff: Handoff,
 }
 
 /// Records each message it applies in `effects`, in the order applied, and
@@ -26,7 +27,11 @@ pub struct TestBed {
 pub struct Recorder;
 
 impl Handler for Recorder {
-    async fn handle(&self, tx: &mut PgConnection, message: &IncomingMessage) -> Result<(), HandlerError> {
+    async fn handle(
+        &self,
+        tx: &mut PgConnection,
+        message: &IncomingMessage,
+    ) -> Result<Vec<OutboxMessage>, HandlerError> {
         let body: serde_json::Value = message.json()?;
         let cured: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM cures)")
             .fetch_one(&mut *tx)
@@ -43,7 +48,7 @@ impl Handler for Recorder {
         .bind(body["sequence"].as_i64().unwrap_or(-1))
         .execute(tx)
         .await?;
-        Ok(())
+        Ok(Vec::new())
     }
 }
 
@@ -88,7 +93,7 @@ pub async fn test_bed() -> TestBed {
         pool,
         broker,
         topology,
-        wakeup: Wakeup::default(),
+        handoff: Handoff::default(),
     }
 }
 
@@ -114,6 +119,7 @@ impl TestBed {
             Recorder,
             "test consumer",
         )
+        .handing_off_to(self.handoff.clone())
     }
 
     pub fn relay(&self) -> Relay {
@@ -125,14 +131,14 @@ impl TestBed {
             self.topology.clone(),
             "test relay",
         )
-        .woken_by(self.wakeup.clone())
+        .with_handoff(self.handoff.clone())
     }
 
     pub async fn enqueue(&self, message: &OutboxMessage) {
         let mut tx = self.pool.begin().await.expect("tx");
-        outbox::enqueue(&mut tx, message).await.expect("enqueued");
+        let stored = outbox::enqueue(&mut tx, message).await.expect("enqueued");
         tx.commit().await.expect("committed");
-        self.wakeup.wake();
+        self.handoff.committed(vec![stored]);
     }
 
     pub async fn effects(&self) -> i64 {

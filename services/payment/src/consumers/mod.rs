@@ -3,6 +3,7 @@ mod stock_reserved;
 
 use events::{Event, StockReserved};
 use idempotency::{Handler, HandlerError, IncomingMessage};
+use outbox::OutboxMessage;
 use sqlx::PgConnection;
 
 /// Handles the payment queue: charges for reservations.
@@ -10,11 +11,15 @@ use sqlx::PgConnection;
 pub struct CheckoutHandler;
 
 impl Handler for CheckoutHandler {
-    async fn handle(&self, tx: &mut PgConnection, message: &IncomingMessage) -> Result<(), HandlerError> {
+    async fn handle(
+        &self,
+        tx: &mut PgConnection,
+        message: &IncomingMessage,
+    ) -> Result<Vec<OutboxMessage>, HandlerError> {
         match message.event_type.as_str() {
             StockReserved::NAME => {
                 let event = events::decode(message.schema_version, &message.body)?;
-                stock_reserved::charge(tx, event).await
+                Ok(vec![stock_reserved::charge(tx, event).await?])
             }
             other => Err(format!("the payment service does not handle {other} events").into()),
         }

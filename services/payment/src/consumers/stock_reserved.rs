@@ -1,6 +1,7 @@
 use chrono::Utc;
 use events::{PaymentFailed, PaymentSucceeded, StockReserved};
 use idempotency::HandlerError;
+use outbox::OutboxMessage;
 use platform::domain::Amount;
 use sqlx::PgConnection;
 
@@ -13,11 +14,11 @@ use crate::storage;
 /// the user cannot pay. A database fault is returned as an error, so the
 /// message is retried rather than refused.
 #[tracing::instrument(skip_all, fields(order_id = %event.order_id, saga_id = %event.saga_id))]
-pub async fn charge(tx: &mut PgConnection, event: StockReserved) -> Result<(), HandlerError> {
+pub async fn charge(tx: &mut PgConnection, event: StockReserved) -> Result<OutboxMessage, HandlerError> {
     let user = UserId::from_trusted(event.user_id.clone());
     let amount = Amount::try_from(event.total_cost)?;
     let charged = storage::charge(&mut *tx, event.saga_id, &event.order_id, &user, amount).await?;
-    let message = if charged {
+    Ok(if charged {
         events::message(&PaymentSucceeded {
             order_id: event.order_id,
             saga_id: event.saga_id,
@@ -31,9 +32,7 @@ pub async fn charge(tx: &mut PgConnection, event: StockReserved) -> Result<(), H
             reason: refusal(tx, user, amount).await?.to_string(),
             occurred_at: Utc::now(),
         })
-    };
-    outbox::enqueue(tx, &message).await?;
-    Ok(())
+    })
 }
 
 /// Why a charge was refused: the user is unknown, or short of credit.

@@ -1,6 +1,7 @@
 use chrono::Utc;
 use events::{CheckoutRequested, StockRejected, StockReserved};
 use idempotency::HandlerError;
+use outbox::OutboxMessage;
 use sqlx::PgConnection;
 
 use crate::domain::Wanted;
@@ -13,7 +14,7 @@ use crate::storage;
 /// event commits with the outcome. A database fault is returned as an
 /// error, so the message is retried, not refused.
 #[tracing::instrument(skip_all, fields(order_id = %event.order_id, saga_id = %event.saga_id))]
-pub async fn reserve(tx: &mut PgConnection, event: CheckoutRequested) -> Result<(), HandlerError> {
+pub async fn reserve(tx: &mut PgConnection, event: CheckoutRequested) -> Result<OutboxMessage, HandlerError> {
     let refusal = match Wanted::from_lines(&event.lines) {
         Err(reason) => Some(reason),
         Ok(wanted) => {
@@ -34,7 +35,7 @@ pub async fn reserve(tx: &mut PgConnection, event: CheckoutRequested) -> Result<
             }
         }
     };
-    let message = match refusal {
+    Ok(match refusal {
         Some(reason) => events::message(&StockRejected {
             order_id: event.order_id,
             saga_id: event.saga_id,
@@ -49,7 +50,5 @@ pub async fn reserve(tx: &mut PgConnection, event: CheckoutRequested) -> Result<
             lines: event.lines,
             occurred_at: Utc::now(),
         }),
-    };
-    outbox::enqueue(tx, &message).await?;
-    Ok(())
+    })
 }

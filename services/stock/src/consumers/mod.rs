@@ -4,6 +4,7 @@ mod payment_failed;
 
 use events::{CheckoutRequested, Event, PaymentFailed};
 use idempotency::{Handler, HandlerError, IncomingMessage};
+use outbox::OutboxMessage;
 use sqlx::PgConnection;
 
 /// Handles the stock queue: reserves for checkouts, releases for failed
@@ -12,17 +13,22 @@ use sqlx::PgConnection;
 pub struct CheckoutHandler;
 
 impl Handler for CheckoutHandler {
-    async fn handle(&self, tx: &mut PgConnection, message: &IncomingMessage) -> Result<(), HandlerError> {
-        match message.event_type.as_str() {
+    async fn handle(
+        &self,
+        tx: &mut PgConnection,
+        message: &IncomingMessage,
+    ) -> Result<Vec<OutboxMessage>, HandlerError> {
+        let emitted = match message.event_type.as_str() {
             CheckoutRequested::NAME => {
                 let event = events::decode(message.schema_version, &message.body)?;
-                checkout_requested::reserve(tx, event).await
+                checkout_requested::reserve(tx, event).await?
             }
             PaymentFailed::NAME => {
                 let event = events::decode(message.schema_version, &message.body)?;
-                payment_failed::release(tx, event).await
+                payment_failed::release(tx, event).await?
             }
-            other => Err(format!("the stock service does not handle {other} events").into()),
-        }
+            other => return Err(format!("the stock service does not handle {other} events").into()),
+        };
+        Ok(vec![emitted])
     }
 }

@@ -1,6 +1,7 @@
 use chrono::Utc;
 use events::{PaymentFailed, StockReleased};
 use idempotency::HandlerError;
+use outbox::OutboxMessage;
 use platform::domain::Amount;
 use sqlx::PgConnection;
 
@@ -11,7 +12,7 @@ use crate::storage;
 /// `StockReleased` so the order service can answer the failure, knowing the
 /// stock is already back.
 #[tracing::instrument(skip_all, fields(order_id = %event.order_id, saga_id = %event.saga_id))]
-pub async fn release(tx: &mut PgConnection, event: PaymentFailed) -> Result<(), HandlerError> {
+pub async fn release(tx: &mut PgConnection, event: PaymentFailed) -> Result<OutboxMessage, HandlerError> {
     let lines = storage::release_reservation(&mut *tx, event.saga_id)
         .await?
         .unwrap_or_default();
@@ -30,6 +31,5 @@ pub async fn release(tx: &mut PgConnection, event: PaymentFailed) -> Result<(), 
         reason: event.reason,
         occurred_at: Utc::now(),
     };
-    outbox::enqueue(tx, &events::message(&released)).await?;
-    Ok(())
+    Ok(events::message(&released))
 }

@@ -5,7 +5,7 @@ use idempotency::http::IdempotentRequest;
 use idempotency::messaging::MessagingSettings;
 use idempotency::{Outcome, inbox};
 use outbox::topology::Topology;
-use outbox::{Relay, Wakeup};
+use outbox::{Handoff, Relay};
 use platform::database::DbError;
 use platform::telemetry::Telemetry;
 use sqlx::PgPool;
@@ -27,16 +27,16 @@ const PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
-    /// Rung after a checkout commits its `CheckoutRequested`, so this
-    /// process's relay publishes it at once.
-    wakeup: Wakeup,
+    /// Where a checkout hands its `CheckoutRequested` after the commit, so
+    /// this process's relay publishes it at once.
+    handoff: Handoff,
 }
 
 impl PostgresStore {
     pub fn new(pool: PgPool) -> Self {
         PostgresStore {
             pool,
-            wakeup: Wakeup::default(),
+            handoff: Handoff::default(),
         }
     }
 
@@ -117,9 +117,9 @@ impl OrderStore for PostgresStore {
             Plan::Start(saga) => *saga,
         };
         saga::start_saga(&mut tx, id, &entry).await?;
-        outbox::enqueue(&mut tx, &events::message(&event)).await?;
+        let stored = outbox::enqueue(&mut tx, &events::message(&event)).await?;
         tx.commit().await.map_err(DbError::from)?;
-        self.wakeup.wake();
+        self.handoff.committed(vec![stored]);
         Ok(Started::Running)
     }
 
@@ -170,7 +170,7 @@ impl OrderStore for PostgresStore {
             topology,
             name,
         )
-        .woken_by(self.wakeup.clone())
+        .with_handoff(self.handoff.clone())
         .with_telemetry(telemetry);
         relay.run(shutdown).await;
     }

@@ -1,0 +1,118 @@
+//! The outbox table's reads for the relay: which rows may go out now.
+use platform::database::DbError;
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use crate::message::OutboxMessage;
+use crate::store::Stored;
+
+/// How many events wait to be published.
+pub async fn pending_count(executor: impl PgExecutor<'_>) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM outbox")
+        .fetch_one(executor)
+        .await?)
+}
+
+/// How many events wait, and the age in seconds of the oldest (0 if none).
+pub(crate) async fn backlog(executor: impl PgExecutor<'_>) -> Result<(i64, f64), DbError> {
+    Ok(sqlx::query_as(
+        "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 FROM outbox",
+    )
+    .fetch_one(executor)
+    .await?)
+}
+
+/// Of `positions` (rows handed over after their commit, oldest first), those
+/// that must wait: an older row of their aggregate, not among `positions`,
+/// is still in the table (a row a dead process left, or one the broker
+/// refused). Publishing them now would overtake it; the sweep takes them in
+/// order instead. One probe of `outbox_aggregate_position` per row.
+pub(crate) async fn behind_others(
+    executor: impl PgExecutor<'_>,
+    positions: &[i64],
+) -> Result<Vec<i64>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT position FROM outbox AS handed \
+         WHERE position = ANY($1) \
+           AND EXISTS (SELECT 1 FROM outbox AS older \
+                       WHERE older.aggregate_id = handed.aggregate_id \
+                         AND older.position < handed.position \
+                         AND older.position <> ALL($1))",
+    )
+    .bind(positions)
+    .fetch_all(executor)
+    .await?)
+}
+
+type Row = (
+    i64,
+    Uuid,
+    String,
+    String,
+    String,
+    i32,
+    String,
+    serde_json::Value,
+    Option<String>,
+);
+
+/// Locks up to `limit` rows committed at least `min_age_secs` ago, oldest
+/// first, each the oldest waiting event of its aggregate (its head): a row
+/// with an older row of the same aggregate still in the table is left for a
+/// later step, whether that older row is free or locked by another relay.
+/// So each aggregate's events go out in order even with several relays, and
+/// a relay never waits on another.
+///
+/// The query walks the primary key from the oldest row and probes
+/// `outbox_aggregate_position` once per row: its cost follows the batch, not
+/// the table.
+pub(crate) async fn claim(
+    tx: &mut PgConnection,
+    limit: i64,
+    min_age_secs: f64,
+) -> Result<Vec<Stored>, DbError> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT position, message_id, exchange, routing_key, event_type, schema_version, \
+                aggregate_id, payload, traceparent \
+         FROM outbox AS head \
+         WHERE created_at <= now() - make_interval(secs => $2) \
+           AND NOT EXISTS (SELECT 1 FROM outbox AS older \
+                           WHERE older.aggregate_id = head.aggregate_id \
+                             AND older.position < head.position) \
+         ORDER BY position \
+         LIMIT $1 \
+         FOR UPDATE SKIP LOCKED",
+    )
+    .bind(limit)
+    .bind(min_age_secs)
+    .fetch_all(tx)
+    .await?;
+    Ok(rows.into_iter().map(stored).collect())
+}
+
+fn stored(row: Row) -> Stored {
+    let (
+        position,
+        message_id,
+        exchange,
+        routing_key,
+        event_type,
+        schema_version,
+        aggregate_id,
+        payload,
+        traceparent,
+    ) = row;
+    Stored {
+        position,
+        message: OutboxMessage {
+            message_id,
+            exchange,
+            routing_key,
+            event_type,
+            schema_version,
+            aggregate_id,
+            payload,
+            traceparent,
+        },
+    }
+}
