@@ -22,8 +22,27 @@ pub struct Stored {
 /// trace.
 #[tracing::instrument(skip_all, fields(message_id = %message.message_id, event = %message.event_type))]
 pub async fn enqueue(executor: &mut PgConnection, message: &OutboxMessage) -> Result<Stored, DbError> {
-    let mut stored = enqueue_all(executor, vec![message.clone()]).await?;
-    stored.pop().ok_or(DbError::Unavailable(sqlx::Error::RowNotFound))
+    let mut message = message.clone();
+    if message.traceparent.is_none() {
+        message.traceparent = platform::telemetry::current_traceparent();
+    }
+    // The single-row form: unpacking arrays costs more than it saves here.
+    let position = sqlx::query_scalar(
+        "INSERT INTO outbox (message_id, exchange, routing_key, event_type, schema_version, \
+                             aggregate_id, payload, traceparent) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING position",
+    )
+    .bind(message.message_id)
+    .bind(&message.exchange)
+    .bind(&message.routing_key)
+    .bind(&message.event_type)
+    .bind(message.schema_version)
+    .bind(&message.aggregate_id)
+    .bind(&message.payload)
+    .bind(&message.traceparent)
+    .fetch_one(executor)
+    .await?;
+    Ok(Stored { position, message })
 }
 
 /// Writes every message into the outbox, in their order, with one
@@ -32,8 +51,10 @@ pub async fn enqueue_all(
     executor: &mut PgConnection,
     mut messages: Vec<OutboxMessage>,
 ) -> Result<Vec<Stored>, DbError> {
-    if messages.is_empty() {
-        return Ok(Vec::new());
+    match messages.len() {
+        0 => return Ok(Vec::new()),
+        1 => return Ok(vec![enqueue(executor, &messages[0]).await?]),
+        _ => {}
     }
     for message in &mut messages {
         if message.traceparent.is_none() {

@@ -10,4 +10,4 @@ mod wait;
 pub use metrics::CheckoutMetrics;
 pub use outcomes::{Outcomes, Subscription};
 pub use start::{NewSaga, Plan, Started, plan};
-pub use wait::wait_for_outcome;
+pub use wait::{start_or_join, wait_for_outcome};

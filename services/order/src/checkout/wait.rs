@@ -1,7 +1,10 @@
 use std::time::Duration;
 
+use outbox::Backoff;
+use platform::database::DbError;
 use tokio::time::Instant;
 
+use super::Started;
 use super::outcomes::Subscription;
 use crate::domain::OrderId;
 use crate::error::OrderError;
@@ -23,8 +26,8 @@ pub async fn wait_for_outcome(
     state: &State,
     order_id: &OrderId,
     subscription: &mut Subscription,
+    deadline: Instant,
 ) -> Result<(), OrderError> {
-    let deadline = Instant::now() + state.checkout_timeout;
     loop {
         tokio::select! {
             () = subscription.changed() => {}
@@ -44,6 +47,26 @@ pub async fn wait_for_outcome(
             Ok(Some(_)) => {}
             Ok(None) => return Err(OrderError::OrderNotFound(order_id.clone())),
             Err(error) => tracing::warn!(%error, order_id = %order_id, "waiting for a checkout outcome"),
+        }
+    }
+}
+
+/// Starts or joins the order's saga; while the database is unavailable it
+/// tries again, with backoff, up to `deadline`, as the waiting does: a
+/// database restart is a pause, not a failure the client must handle. A
+/// checkout is idempotent per order, so a retry after a commit whose answer
+/// was lost joins the saga that commit started.
+pub async fn start_or_join(state: &State, order_id: &OrderId, deadline: Instant) -> Result<Started, OrderError> {
+    let mut backoff = Backoff::new(Duration::from_millis(50), RECHECK);
+    loop {
+        match state.store.start_or_join(order_id).await {
+            Err(OrderError::Database(error @ (DbError::Unavailable(_) | DbError::Conflict)))
+                if Instant::now() < deadline =>
+            {
+                tracing::warn!(%error, order_id = %order_id, "starting a checkout; trying again");
+                tokio::time::sleep_until(deadline.min(Instant::now() + backoff.next_delay())).await;
+            }
+            other => return other,
         }
     }
 }

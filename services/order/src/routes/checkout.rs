@@ -3,7 +3,7 @@ use serde::Serialize;
 use warp::{Filter, Rejection, Reply};
 
 use super::State;
-use crate::checkout::{Started, wait_for_outcome};
+use crate::checkout::{Started, start_or_join, wait_for_outcome};
 use crate::domain::{OrderId, TimelineEntry};
 use crate::error::OrderError;
 
@@ -41,9 +41,10 @@ async fn checkout(order_id: String, state: State) -> Result<Paid, OrderError> {
 #[tracing::instrument(name = "checkout", skip(state))]
 async fn paid(order_id: String, state: &State) -> Result<Paid, OrderError> {
     let order_id = OrderId::parse(&order_id)?;
+    let deadline = tokio::time::Instant::now() + state.checkout_timeout;
     let mut subscription = state.outcomes.subscribe(order_id.as_str());
-    if state.store.start_or_join(&order_id).await? == Started::Running {
-        wait_for_outcome(state, &order_id, &mut subscription).await?;
+    if start_or_join(state, &order_id, deadline).await? == Started::Running {
+        wait_for_outcome(state, &order_id, &mut subscription, deadline).await?;
     }
     Ok(Paid { order_id, paid: true })
 }
