@@ -56,7 +56,11 @@ pub async fn wait_for_outcome(
 /// database restart is a pause, not a failure the client must handle. A
 /// checkout is idempotent per order, so a retry after a commit whose answer
 /// was lost joins the saga that commit started.
-pub async fn start_or_join(state: &State, order_id: &OrderId, deadline: Instant) -> Result<Started, OrderError> {
+pub async fn start_or_join(
+    state: &State,
+    order_id: &OrderId,
+    deadline: Instant,
+) -> Result<Started, OrderError> {
     let mut backoff = Backoff::new(Duration::from_millis(50), RECHECK);
     loop {
         match state.store.start_or_join(order_id).await {
