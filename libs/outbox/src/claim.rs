@@ -1,10 +1,7 @@
 //! The outbox table's reads for the relay: which rows may go out now.
+use crate::store::Stored;
 use platform::database::DbError;
 use sqlx::{PgConnection, PgExecutor};
-use uuid::Uuid;
-
-use crate::message::OutboxMessage;
-use crate::store::Stored;
 
 /// How many events wait to be published.
 pub async fn pending_count(executor: impl PgExecutor<'_>) -> Result<i64, DbError> {
@@ -44,18 +41,6 @@ pub(crate) async fn behind_others(
     .await?)
 }
 
-type Row = (
-    i64,
-    Uuid,
-    String,
-    String,
-    String,
-    i32,
-    String,
-    serde_json::Value,
-    Option<String>,
-);
-
 /// Locks up to `limit` rows committed at least `min_age_secs` ago, oldest
 /// first, each the oldest waiting event of its aggregate (its head): a row
 /// with an older row of the same aggregate still in the table is left for a
@@ -71,7 +56,7 @@ pub(crate) async fn claim(
     limit: i64,
     min_age_secs: f64,
 ) -> Result<Vec<Stored>, DbError> {
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows = sqlx::query_as(
         "SELECT position, message_id, exchange, routing_key, event_type, schema_version, \
                 aggregate_id, payload, traceparent \
          FROM outbox AS head \
@@ -87,32 +72,5 @@ pub(crate) async fn claim(
     .bind(min_age_secs)
     .fetch_all(tx)
     .await?;
-    Ok(rows.into_iter().map(stored).collect())
-}
-
-fn stored(row: Row) -> Stored {
-    let (
-        position,
-        message_id,
-        exchange,
-        routing_key,
-        event_type,
-        schema_version,
-        aggregate_id,
-        payload,
-        traceparent,
-    ) = row;
-    Stored {
-        position,
-        message: OutboxMessage {
-            message_id,
-            exchange,
-            routing_key,
-            event_type,
-            schema_version,
-            aggregate_id,
-            payload,
-            traceparent,
-        },
-    }
+    Ok(rows)
 }

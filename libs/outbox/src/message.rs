@@ -8,8 +8,9 @@ pub mod headers {
     pub const TRACEPARENT: &str = "traceparent";
 }
 
-/// An event to publish, as the caller enqueues it.
-#[derive(Debug, Clone, PartialEq)]
+/// An event to publish, as the caller enqueues it; also how the relay reads
+/// it back from its row.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct OutboxMessage {
     /// Consumers deduplicate by this id, so a republished row is applied once.
     pub message_id: Uuid,

@@ -7,9 +7,10 @@ use crate::message::OutboxMessage;
 
 /// An event written into the outbox: its row's position (commit order per
 /// aggregate, and the key the relay deletes it by) and the message.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Stored {
     pub position: i64,
+    #[sqlx(flatten)]
     pub message: OutboxMessage,
 }
 
