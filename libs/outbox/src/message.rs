@@ -39,7 +39,9 @@ impl OutboxMessage {
         payload: &impl Serialize,
     ) -> Result<Self, serde_json::Error> {
         Ok(OutboxMessage {
-            message_id: Uuid::new_v4(),
+            // Time-ordered, so the inbox and outbox indexes on it grow at
+            // their end instead of taking writes all over.
+            message_id: Uuid::now_v7(),
             exchange: exchange.to_owned(),
             routing_key: routing_key.to_owned(),
             event_type: event_type.to_owned(),

@@ -47,7 +47,8 @@ pub fn plan(order_id: &OrderId, order: Option<Order>) -> Result<Plan, OrderError
     let lines = summed(&order.items).ok_or_else(|| OrderError::CostOverflow(order_id.clone()))?;
     let event = CheckoutRequested {
         order_id: order_id.to_string(),
-        saga_id: Uuid::new_v4(),
+        // Time-ordered: the key of stock's reservations and of payments.
+        saga_id: Uuid::now_v7(),
         user_id: order.user_id,
         total_cost: order.total_cost,
         lines,
