@@ -1,4 +1,6 @@
 //! The inbox: which consumer has applied which message.
+use std::collections::HashSet;
+
 use platform::database::DbError;
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -18,16 +20,20 @@ pub async fn record(tx: &mut PgConnection, consumer: &str, message_id: Uuid) -> 
     Ok(inserted.rows_affected() == 1)
 }
 
-/// Records that `consumer` applies each of `message_ids`, inside the
-/// caller's transaction, in one statement; returns the ids recorded now.
-/// The others were recorded before: the caller must skip their effects.
+/// [`record`] for each of `message_ids`, in one statement: for each, in
+/// order, `true` when it was recorded now and the caller must apply it,
+/// `false` when it was recorded before, or is repeated earlier in the list.
 #[tracing::instrument(skip_all, fields(consumer, count = message_ids.len()))]
 pub async fn record_all(
     tx: &mut PgConnection,
     consumer: &str,
     message_ids: &[Uuid],
-) -> Result<Vec<Uuid>, DbError> {
-    let recorded = sqlx::query_scalar(
+) -> Result<Vec<bool>, DbError> {
+    if let [message_id] = message_ids {
+        // The single-row form: unpacking an array costs more than it saves.
+        return Ok(vec![record(tx, consumer, *message_id).await?]);
+    }
+    let recorded: Vec<Uuid> = sqlx::query_scalar(
         "INSERT INTO inbox (consumer, message_id) SELECT $1, unnest($2::uuid[]) \
          ON CONFLICT DO NOTHING RETURNING message_id",
     )
@@ -35,7 +41,8 @@ pub async fn record_all(
     .bind(message_ids)
     .fetch_all(tx)
     .await?;
-    Ok(recorded)
+    let mut fresh: HashSet<Uuid> = recorded.into_iter().collect();
+    Ok(message_ids.iter().map(|id| fresh.remove(id)).collect())
 }
 
 /// Deletes records older than `retention_secs`; returns how many.

@@ -16,17 +16,13 @@ pub async fn prune_once(pool: &PgPool, retention: &RetentionSettings) -> Result<
 /// Prunes every `prune_interval` until `shutdown` completes. A failure is
 /// logged and retried at the next tick: expired rows are harmless meanwhile.
 pub async fn run(pool: PgPool, retention: RetentionSettings, shutdown: impl Future<Output = ()>) {
-    let mut ticks = tokio::time::interval(retention.prune_interval);
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            _ = ticks.tick() => {}
-            () = &mut shutdown => return,
-        }
-        match prune_once(&pool, &retention).await {
+    let (pool, retention) = (&pool, &retention);
+    platform::periodic::every(retention.prune_interval, shutdown, move || async move {
+        match prune_once(pool, retention).await {
             Ok(0) => {}
             Ok(count) => tracing::info!(count, "pruned expired dedup records"),
             Err(error) => tracing::warn!(%error, "pruning dedup records failed"),
         }
-    }
+    })
+    .await;
 }

@@ -51,4 +51,13 @@ impl OutboxMessage {
             traceparent: None,
         })
     }
+
+    /// The message with its own trace context, or else `span`'s: the
+    /// event's consumers join the trace of the work that emitted it.
+    pub fn traced_by(mut self, span: &tracing::Span) -> Self {
+        if self.traceparent.is_none() {
+            self.traceparent = platform::telemetry::traceparent_of(span);
+        }
+        self
+    }
 }

@@ -23,10 +23,7 @@ pub struct Stored {
 /// trace.
 #[tracing::instrument(skip_all, fields(message_id = %message.message_id, event = %message.event_type))]
 pub async fn enqueue(executor: &mut PgConnection, message: &OutboxMessage) -> Result<Stored, DbError> {
-    let mut message = message.clone();
-    if message.traceparent.is_none() {
-        message.traceparent = platform::telemetry::current_traceparent();
-    }
+    let message = message.clone().traced_by(&tracing::Span::current());
     // The single-row form: unpacking arrays costs more than it saves here.
     let position = sqlx::query_scalar(
         "INSERT INTO outbox (message_id, exchange, routing_key, event_type, schema_version, \
@@ -50,18 +47,15 @@ pub async fn enqueue(executor: &mut PgConnection, message: &OutboxMessage) -> Re
 /// statement: what a consumer does for the events of a whole batch.
 pub async fn enqueue_all(
     executor: &mut PgConnection,
-    mut messages: Vec<OutboxMessage>,
+    messages: Vec<OutboxMessage>,
 ) -> Result<Vec<Stored>, DbError> {
     match messages.len() {
         0 => return Ok(Vec::new()),
         1 => return Ok(vec![enqueue(executor, &messages[0]).await?]),
         _ => {}
     }
-    for message in &mut messages {
-        if message.traceparent.is_none() {
-            message.traceparent = platform::telemetry::current_traceparent();
-        }
-    }
+    let current = tracing::Span::current();
+    let messages: Vec<_> = messages.into_iter().map(|m| m.traced_by(&current)).collect();
     let column = |f: fn(&OutboxMessage) -> String| messages.iter().map(f).collect::<Vec<_>>();
     let rows: Vec<(i64, Uuid)> = sqlx::query_as(
         "INSERT INTO outbox (message_id, exchange, routing_key, event_type, schema_version, \

@@ -16,6 +16,7 @@
 //! ├── http       serve a warp filter on a bound listener, turn results and
 //! │              rejections into JSON answers with the right status; one
 //! │              span and one log line per request
+//! ├── periodic   chores on a timer until shutdown (pruning, vacuuming)
 //! ├── vacuum     VACUUM of the tables that churn (outbox, inbox), where
 //! │              autovacuum is off or slow
 //! └── domain     the value types of the public contract: Amount, Quantity,
@@ -25,6 +26,7 @@ pub mod database;
 pub mod domain;
 pub mod health;
 pub mod http;
+pub mod periodic;
 pub mod settings;
 pub mod telemetry;
 pub mod testing;

@@ -63,17 +63,13 @@ pub async fn run(pool: PgPool, settings: VacuumSettings, shutdown: impl Future<O
     if settings.interval.is_zero() {
         return;
     }
-    let mut ticks = tokio::time::interval(settings.interval);
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            _ = ticks.tick() => {}
-            () = &mut shutdown => return,
-        }
-        match vacuum_churned(&pool, settings.dead_rows).await {
+    let pool = &pool;
+    crate::periodic::every(settings.interval, shutdown, move || async move {
+        match vacuum_churned(pool, settings.dead_rows).await {
             Ok(tables) if tables.is_empty() => {}
             Ok(tables) => tracing::debug!(?tables, "vacuumed"),
             Err(error) => tracing::warn!(%error, "vacuuming churned tables failed"),
         }
-    }
+    })
+    .await;
 }

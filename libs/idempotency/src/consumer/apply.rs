@@ -1,7 +1,6 @@
-use std::collections::HashSet;
 use std::future::Future;
 
-use outbox::{Handoff, OutboxMessage};
+use outbox::Handoff;
 use sqlx::PgPool;
 use tracing::Instrument;
 
@@ -81,56 +80,47 @@ impl<H: Handler> PgInbox<H> {
     }
 }
 
-/// Events emitted while handling a message carry the trace of the span it
-/// was handled in, so that their consumers join that trace.
-fn traced(mut events: Vec<OutboxMessage>, span: &tracing::Span) -> Vec<OutboxMessage> {
-    for event in &mut events {
-        if event.traceparent.is_none() {
-            event.traceparent = span.in_scope(platform::telemetry::current_traceparent);
-        }
-    }
-    events
-}
-
 impl<H: Handler> ApplyOnce for PgInbox<H> {
     async fn apply_once(&self, consumer: &str, message: &IncomingMessage) -> Result<Outcome, HandlerError> {
-        let mut tx = self.pool.begin().await?;
-        if !crate::inbox::record(&mut tx, consumer, message.message_id).await? {
-            return Ok(Outcome::Duplicate);
-        }
-        let events = self.handler.handle(&mut tx, message).await?;
-        let events = traced(events, &tracing::Span::current());
-        let stored = outbox::enqueue_all(&mut tx, events).await?;
-        tx.commit().await?;
-        self.hand_off(stored);
-        Ok(Outcome::Applied)
+        let span = tracing::Span::current();
+        let mut outcomes = self.apply_all(consumer, &[(message, &span)]).await?;
+        Ok(outcomes.pop().unwrap_or(Outcome::Duplicate))
     }
 
-    /// One transaction, one inbox statement, one outbox statement and one
-    /// commit for the whole batch; a message id seen before (or twice in the
-    /// batch) is skipped.
     async fn apply_batch(&self, consumer: &str, batch: &[Batched]) -> Result<Vec<Outcome>, HandlerError> {
+        let messages: Vec<_> = batch.iter().map(|item| (&item.message, &item.span)).collect();
+        self.apply_all(consumer, &messages).await
+    }
+}
+
+impl<H: Handler> PgInbox<H> {
+    /// One transaction, one inbox statement, one outbox statement and one
+    /// commit for any number of messages, each handled in its span; a
+    /// message id seen before (or twice among them) is skipped, and when
+    /// every one is, nothing is committed.
+    async fn apply_all(
+        &self,
+        consumer: &str,
+        messages: &[(&IncomingMessage, &tracing::Span)],
+    ) -> Result<Vec<Outcome>, HandlerError> {
         let mut tx = self.pool.begin().await?;
-        let ids: Vec<_> = batch.iter().map(|item| item.message.message_id).collect();
-        let mut fresh: HashSet<_> = crate::inbox::record_all(&mut tx, consumer, &ids)
-            .await?
-            .into_iter()
-            .collect();
-        let mut outcomes = Vec::with_capacity(batch.len());
+        let ids: Vec<_> = messages.iter().map(|(message, _)| message.message_id).collect();
+        let fresh = crate::inbox::record_all(&mut tx, consumer, &ids).await?;
+        if !fresh.contains(&true) {
+            return Ok(vec![Outcome::Duplicate; messages.len()]);
+        }
         let mut emitted = Vec::new();
-        for item in batch {
-            if fresh.remove(&item.message.message_id) {
-                let handled = self.handler.handle(&mut tx, &item.message);
-                let events = handled.instrument(item.span.clone()).await?;
-                emitted.extend(traced(events, &item.span));
-                outcomes.push(Outcome::Applied);
-            } else {
-                outcomes.push(Outcome::Duplicate);
-            }
+        for ((message, span), _) in messages.iter().zip(&fresh).filter(|(_, fresh)| **fresh) {
+            let events = self
+                .handler
+                .handle(&mut tx, message)
+                .instrument((*span).clone())
+                .await?;
+            emitted.extend(events.into_iter().map(|event| event.traced_by(span)));
         }
         let stored = outbox::enqueue_all(&mut tx, emitted).await?;
         tx.commit().await?;
         self.hand_off(stored);
-        Ok(outcomes)
+        Ok(fresh.into_iter().map(Outcome::recorded_now).collect())
     }
 }

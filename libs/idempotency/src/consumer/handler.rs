@@ -32,3 +32,15 @@ pub enum Outcome {
     /// Seen before: nothing was done.
     Duplicate,
 }
+
+impl Outcome {
+    /// What [`crate::inbox::record_all`]'s answer for a message means once
+    /// the transaction committed.
+    pub fn recorded_now(fresh: bool) -> Self {
+        if fresh {
+            Outcome::Applied
+        } else {
+            Outcome::Duplicate
+        }
+    }
+}

@@ -7,9 +7,10 @@
 //! acknowledged with no effect. The acks are sent only after the commit, and
 //! each delivery is acked or nacked exactly once. When a batch fails, its
 //! messages are applied one at a time, each in its own transaction, so one
-//! message that cannot be applied never holds back the others. A failed delivery is republished to the queue's retry queue (it
-//! comes back after the retry delay) and, after `max_deliveries` attempts,
-//! to the parking lot with its error, while the messages behind it flow on.
+//! message that cannot be applied never holds back the others. A failed
+//! delivery is republished to the queue's retry queue (it comes back after
+//! the retry delay) and, after `max_deliveries` attempts, to the parking lot
+//! with its error, while the messages behind it flow on.
 //! Each delivery is handled in a span that continues the publisher's trace
 //! (`observe`), and ends in one log line and the consumer's metrics.
 //!

@@ -1,5 +1,3 @@
-use std::collections::HashSet;
-
 use async_trait::async_trait;
 use idempotency::http::IdempotentRequest;
 use idempotency::messaging::MessagingSettings;
@@ -50,20 +48,13 @@ impl PostgresStore {
     ) -> Result<(Vec<Outcome>, Vec<&'s str>), DbError> {
         let mut tx = self.pool.begin().await?;
         let ids: Vec<Uuid> = steps.iter().map(|(id, _)| *id).collect();
-        let mut fresh: HashSet<Uuid> = inbox::record_all(&mut tx, consumer, &ids)
-            .await?
-            .into_iter()
+        let fresh = inbox::record_all(&mut tx, consumer, &ids).await?;
+        let applied: Vec<&SagaStep> = steps
+            .iter()
+            .zip(&fresh)
+            .filter(|(_, fresh)| **fresh)
+            .map(|((_, step), _)| step)
             .collect();
-        let mut outcomes = Vec::with_capacity(steps.len());
-        let mut applied = Vec::with_capacity(steps.len());
-        for (message_id, step) in steps {
-            if fresh.remove(message_id) {
-                outcomes.push(Outcome::Applied);
-                applied.push(step);
-            } else {
-                outcomes.push(Outcome::Duplicate);
-            }
-        }
         if !applied.is_empty() {
             saga::record_steps(&mut tx, &applied).await?;
         }
@@ -73,7 +64,7 @@ impl PostgresStore {
             .filter(|step| step.outcome.is_some())
             .map(|step| step.order_id.as_str())
             .collect();
-        Ok((outcomes, ended))
+        Ok((fresh.into_iter().map(Outcome::recorded_now).collect(), ended))
     }
 
     /// Announces ended sagas to every replica. The steps are committed
