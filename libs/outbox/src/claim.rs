@@ -19,28 +19,6 @@ pub(crate) async fn backlog(executor: impl PgExecutor<'_>) -> Result<(i64, f64),
     .await?)
 }
 
-/// Of `positions` (rows handed over after their commit, oldest first), those
-/// that must wait: an older row of their aggregate, not among `positions`,
-/// is still in the table (a row a dead process left, or one the broker
-/// refused). Publishing them now would overtake it; the sweep takes them in
-/// order instead. One probe of `outbox_aggregate_position` per row.
-pub(crate) async fn behind_others(
-    executor: impl PgExecutor<'_>,
-    positions: &[i64],
-) -> Result<Vec<i64>, DbError> {
-    Ok(sqlx::query_scalar(
-        "SELECT position FROM outbox AS handed \
-         WHERE position = ANY($1) \
-           AND EXISTS (SELECT 1 FROM outbox AS older \
-                       WHERE older.aggregate_id = handed.aggregate_id \
-                         AND older.position < handed.position \
-                         AND older.position <> ALL($1))",
-    )
-    .bind(positions)
-    .fetch_all(executor)
-    .await?)
-}
-
 /// Locks up to `limit` rows committed at least `min_age_secs` ago, oldest
 /// first, each the oldest waiting event of its aggregate (its head): a row
 /// with an older row of the same aggregate still in the table is left for a

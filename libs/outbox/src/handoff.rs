@@ -79,7 +79,7 @@ mod tests {
 
     fn row(position: i64) -> Stored {
         let message = OutboxMessage::new("e", "k", "T", 1, "a", &position).expect("serialisable");
-        Stored { position, message }
+        Stored::new(position, message)
     }
 
     fn positions(rows: &[Stored]) -> Vec<i64> {

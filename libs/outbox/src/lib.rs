@@ -4,13 +4,14 @@
 //! event commit, or neither does; no event is lost between them.
 //!
 //! ```text
-//! enqueue(tx, message)        INSERT INTO outbox … RETURNING position, inside the caller's tx
+//! enqueue(tx, message)        INSERT INTO outbox … RETURNING position and the older rows of
+//!                             its aggregate still waiting, inside the caller's tx
 //!          │ commit, then Handoff::committed(rows): in memory, same process
 //!          ▼
 //! Relay::run                  per batch of rows handed over:
-//!   check                     none has an older row of its aggregate left in the table
+//!   check, in memory          this relay published every older row of the row's aggregate
 //!   publish                   persistent, mandatory, with publisher confirms, pipelined
-//!   delete                    only the rows the broker confirmed
+//!   delete                    only the rows the broker confirmed, many batches at a time
 //! Relay::run, every poll      the sweep, for rows no live process handed over:
 //!   claim                     SELECT … FOR UPDATE SKIP LOCKED: aggregates' heads, oldest first,
 //!                             committed at least OUTBOX_SWEEP_AFTER_MS ago
@@ -24,11 +25,12 @@
 //! delete leaves the rows in place and they are published again: delivery is
 //! at least once, and consumers deduplicate by message id (the `idempotency`
 //! crate). Each aggregate's events go out in commit order: a handed-over row
-//! with an older row of its aggregate still waiting is left to the sweep,
-//! which takes heads only.
+//! with an older row of its aggregate that its relay did not publish is left
+//! to the sweep, which takes heads only.
 //!
 //! Modules: `message` (what is enqueued), `store` (the writes), `claim`
 //! (the relay's reads), `handoff` (commit to relay, in memory), `relay`,
+//! `published` (what a relay published: its order check, its deletes),
 //! `batch` (a batch published with confirms, for any outbox store),
 //! `broker` (connections and publishing), `topology` (exchanges, queues),
 //! `telemetry` (the publish span, the relay's metrics), `backoff`,
@@ -43,6 +45,7 @@ pub mod broker;
 mod claim;
 mod handoff;
 mod message;
+mod published;
 mod relay;
 pub mod settings;
 mod store;

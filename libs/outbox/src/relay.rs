@@ -10,6 +10,7 @@ use crate::batch::{BatchPublisher, Confirmations};
 use crate::broker::PublishError;
 use crate::claim;
 use crate::handoff::Handoff;
+use crate::published::Published;
 use crate::settings::{BrokerSettings, RelaySettings};
 use crate::store::{self, Stored};
 use crate::telemetry::{RelayMetrics, publish_span};
@@ -48,6 +49,8 @@ pub struct Relay {
     backlog_read: Option<Instant>,
     /// The rows this process committed, handed over after each commit.
     handoff: Handoff,
+    /// What this relay published: its order check and pending deletes.
+    published: Published,
 }
 
 /// Rows claimed by a sweep and published but not yet deleted: the state a
@@ -108,6 +111,7 @@ impl Relay {
             metrics: RelayMetrics::new(),
             backlog_read: None,
             handoff: Handoff::default(),
+            published: Published::default(),
         }
     }
 
@@ -146,7 +150,11 @@ impl Relay {
     }
 
     async fn sweep_once(&mut self, min_age: Duration) -> Result<usize, RelayError> {
-        self.claim_and_publish_older_than(min_age).await?.commit().await
+        let claimed = self.claim_and_publish_older_than(min_age).await?;
+        let confirmed = claimed.confirmed.clone();
+        let published = claimed.commit().await;
+        self.published.remember(&confirmed);
+        published
     }
 
     async fn claim_and_publish_older_than(&mut self, min_age: Duration) -> Result<Claimed, RelayError> {
@@ -161,24 +169,17 @@ impl Relay {
         })
     }
 
-    /// Publishes a batch of the rows handed over, oldest first, and deletes
-    /// those the broker confirmed. A row with an older row of its aggregate
-    /// still in the table is left to the sweep, and so is every later row
-    /// of that aggregate. Returns how many were published.
+    /// Publishes a batch of the rows handed over, oldest first. A row with
+    /// an older row of its aggregate that this relay did not publish is left
+    /// to the sweep, and so is every later row of that aggregate. The
+    /// confirmed rows are deleted with those of the next batches while rows
+    /// keep coming, and at once when none wait. Returns how many were
+    /// published.
     pub async fn publish_handed_over(&mut self) -> Result<usize, RelayError> {
-        let rows = self.handoff.take(self.settings.batch_size.max(1) as usize);
-        if rows.is_empty() {
-            return Ok(0);
-        }
-        let positions: Vec<i64> = rows.iter().map(|row| row.position).collect();
-        let waiting = match claim::behind_others(&self.pool, &positions).await {
-            Ok(waiting) => waiting,
-            Err(error) => {
-                self.handoff.put_back(rows);
-                return Err(error.into());
-            }
-        };
-        let mut rows = in_order(rows, &waiting);
+        let limit = self.settings.batch_size.max(1) as usize;
+        let rows = self.handoff.take(limit);
+        let more_waiting = !self.handoff.is_empty();
+        let mut rows = self.published.ready(rows, more_waiting);
         let confirmations = match self.publish(&mut rows).await {
             Ok(confirmations) => confirmations,
             Err(error) => {
@@ -187,8 +188,23 @@ impl Relay {
             }
         };
         let confirmed = confirmed_positions(&rows, &confirmations);
-        store::delete(&self.pool, &confirmed).await?;
+        self.published.confirmed(&confirmed);
+        if !more_waiting || self.published.undeleted().len() >= limit {
+            self.delete_published().await?;
+        }
         outcome(confirmed.len(), confirmations.failure)
+    }
+
+    /// Deletes the rows confirmed and not yet deleted. On failure they stay
+    /// pending, to be deleted at the next step (or published again by a
+    /// sweep if this process dies first).
+    async fn delete_published(&mut self) -> Result<(), RelayError> {
+        if self.published.undeleted().is_empty() {
+            return Ok(());
+        }
+        store::delete(&self.pool, self.published.undeleted()).await?;
+        self.published.deleted();
+        Ok(())
     }
 
     /// Publishes `rows` in their order, pipelined, each in a publish span
@@ -219,8 +235,9 @@ impl Relay {
         let mut next_sweep = tokio::time::Instant::now();
         tokio::pin!(shutdown);
         loop {
-            // Rows a failed step put back are tried again before waiting.
-            let step = if !self.handoff.is_empty() {
+            // Rows a failed step put back, or left undeleted, are tried again
+            // before waiting.
+            let step = if !self.handoff.is_empty() || !self.published.undeleted().is_empty() {
                 self.drain_handoff().await
             } else {
                 tokio::select! {
@@ -249,7 +266,7 @@ impl Relay {
         while !self.handoff.is_empty() {
             self.publish_handed_over().await?;
         }
-        Ok(())
+        self.delete_published().await
     }
 
     async fn sweep(&mut self) -> Result<(), RelayError> {
@@ -278,43 +295,4 @@ fn confirmed_positions(rows: &[Stored], confirmations: &Confirmations) -> Vec<i6
         .iter()
         .map(|&i| rows[i].position)
         .collect()
-}
-
-/// `rows` without those in `waiting` and without any later row of their
-/// aggregates: what may be published now, in order.
-fn in_order(rows: Vec<Stored>, waiting: &[i64]) -> Vec<Stored> {
-    if waiting.is_empty() {
-        return rows;
-    }
-    let mut held: std::collections::HashSet<String> = std::collections::HashSet::new();
-    rows.into_iter()
-        .filter(|row| {
-            if waiting.contains(&row.position) || held.contains(&row.message.aggregate_id) {
-                held.insert(row.message.aggregate_id.clone());
-                return false;
-            }
-            true
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::OutboxMessage;
-
-    fn row(position: i64, aggregate: &str) -> Stored {
-        let message = OutboxMessage::new("e", "k", "T", 1, aggregate, &position).expect("serialisable");
-        Stored { position, message }
-    }
-
-    #[test]
-    fn a_row_behind_a_waiting_one_waits_with_every_later_row_of_its_aggregate() {
-        let rows = vec![row(1, "a"), row(2, "b"), row(3, "a"), row(4, "c")];
-
-        let ready = in_order(rows, &[1]);
-
-        let positions: Vec<i64> = ready.iter().map(|r| r.position).collect();
-        assert_eq!(positions, vec![2, 4]);
-    }
 }

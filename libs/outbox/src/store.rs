@@ -5,6 +5,10 @@ use uuid::Uuid;
 
 use crate::message::OutboxMessage;
 
+/// The most older rows of its aggregate an insert reports; a row with more
+/// is left to the sweep, which takes each aggregate's head first.
+pub(crate) const OLDER_REPORTED: usize = 64;
+
 /// An event written into the outbox: its row's position (commit order per
 /// aggregate, and the key the relay deletes it by) and the message.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -12,6 +16,39 @@ pub struct Stored {
     pub position: i64,
     #[sqlx(flatten)]
     pub message: OutboxMessage,
+    /// The older rows of the same aggregate still in the table when this
+    /// one was written (up to [`OLDER_REPORTED`]). The relay publishes the
+    /// row at once only if it published each of those itself: that spares
+    /// it a query per batch to keep each aggregate's events in order. Empty
+    /// for rows a sweep claims, which are heads.
+    #[sqlx(skip)]
+    pub older: Vec<i64>,
+}
+
+impl Stored {
+    pub fn new(position: i64, message: OutboxMessage) -> Self {
+        Stored {
+            position,
+            message,
+            older: Vec::new(),
+        }
+    }
+}
+
+/// The `RETURNING` list of the inserts: the row's position and the older
+/// rows of its aggregate the statement saw. The statement's snapshot holds
+/// every row committed before it: for the events of one aggregate written
+/// one after the other (under the aggregate's lock, or each caused by the
+/// delivery of the one before, as the saga's are), every older one. It
+/// does not see the rows of its own statement; their order is the order
+/// they are handed over in.
+macro_rules! returning {
+    () => {
+        " RETURNING position, message_id, \
+          ARRAY(SELECT older.position FROM outbox AS older \
+                WHERE older.aggregate_id = outbox.aggregate_id AND older.position < outbox.position \
+                ORDER BY older.position LIMIT 64) AS older"
+    };
 }
 
 /// Writes `message` into the outbox inside the caller's transaction: it is
@@ -25,11 +62,12 @@ pub struct Stored {
 pub async fn enqueue(executor: &mut PgConnection, message: &OutboxMessage) -> Result<Stored, DbError> {
     let message = message.clone().traced_by(&tracing::Span::current());
     // The single-row form: unpacking arrays costs more than it saves here.
-    let position = sqlx::query_scalar(
+    let (position, _, older): (i64, Uuid, Vec<i64>) = sqlx::query_as(concat!(
         "INSERT INTO outbox (message_id, exchange, routing_key, event_type, schema_version, \
                              aggregate_id, payload, traceparent) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING position",
-    )
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        returning!()
+    ))
     .bind(message.message_id)
     .bind(&message.exchange)
     .bind(&message.routing_key)
@@ -40,7 +78,11 @@ pub async fn enqueue(executor: &mut PgConnection, message: &OutboxMessage) -> Re
     .bind(&message.traceparent)
     .fetch_one(executor)
     .await?;
-    Ok(Stored { position, message })
+    Ok(Stored {
+        position,
+        message,
+        older,
+    })
 }
 
 /// Writes every message into the outbox, in their order, with one
@@ -57,7 +99,7 @@ pub async fn enqueue_all(
     let current = tracing::Span::current();
     let messages: Vec<_> = messages.into_iter().map(|m| m.traced_by(&current)).collect();
     let column = |f: fn(&OutboxMessage) -> String| messages.iter().map(f).collect::<Vec<_>>();
-    let rows: Vec<(i64, Uuid)> = sqlx::query_as(
+    let mut rows: Vec<(i64, Uuid, Vec<i64>)> = sqlx::query_as(concat!(
         "INSERT INTO outbox (message_id, exchange, routing_key, event_type, schema_version, \
                              aggregate_id, payload, traceparent) \
          SELECT message_id, exchange, routing_key, event_type, schema_version, aggregate_id, payload, \
@@ -66,9 +108,9 @@ pub async fn enqueue_all(
                      $7::jsonb[], $8::text[]) WITH ORDINALITY \
              AS m (message_id, exchange, routing_key, event_type, schema_version, aggregate_id, payload, \
                    traceparent, n) \
-         ORDER BY n \
-         RETURNING position, message_id",
-    )
+         ORDER BY n",
+        returning!()
+    ))
     .bind(messages.iter().map(|m| m.message_id).collect::<Vec<_>>())
     .bind(column(|m| m.exchange.clone()))
     .bind(column(|m| m.routing_key.clone()))
@@ -83,8 +125,13 @@ pub async fn enqueue_all(
     let mut stored: Vec<Stored> = messages
         .into_iter()
         .filter_map(|message| {
-            let position = rows.iter().find(|(_, id)| *id == message.message_id)?.0;
-            Some(Stored { position, message })
+            let at = rows.iter().position(|(_, id, _)| *id == message.message_id)?;
+            let (position, _, older) = rows.swap_remove(at);
+            Some(Stored {
+                position,
+                message,
+                older,
+            })
         })
         .collect();
     stored.sort_by_key(|s| s.position);
@@ -98,4 +145,14 @@ pub(crate) async fn delete(executor: impl PgExecutor<'_>, positions: &[i64]) -> 
         .execute(executor)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_inserts_report_as_many_older_rows_as_the_relay_expects() {
+        assert!(returning!().contains(&format!("LIMIT {OLDER_REPORTED})")));
+    }
 }

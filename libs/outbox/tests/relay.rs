@@ -243,6 +243,38 @@ async fn a_running_relay_publishes_what_is_handed_over_at_once_without_a_sweep()
 }
 
 #[tokio::test]
+async fn an_insert_reports_the_older_rows_of_its_aggregate_still_waiting() {
+    let bed = test_bed().await;
+    let first = bed.commit("a", 1).await;
+    bed.commit("b", 1).await;
+
+    let second = bed.commit("a", 2).await;
+
+    assert!(first.older.is_empty());
+    assert_eq!(second.older, vec![first.position]);
+}
+
+#[tokio::test]
+async fn rows_behind_rows_the_same_relay_publishes_go_at_once_in_order() {
+    let bed = test_bed().await;
+    let hour = Duration::from_secs(3600);
+    let (handoff, _stop) = bed.run_relay(hour, hour);
+    // The second was written while the first still waited: it names it.
+    let rows = vec![bed.commit("a", 1).await, bed.commit("a", 2).await];
+
+    handoff.committed(rows);
+
+    wait_until(|| async { outbox::pending_count(&bed.pool).await.expect("count") == 0 }).await;
+    let sequences: Vec<i64> = bed
+        .drain()
+        .await
+        .iter()
+        .map(|(_, body)| body["sequence"].as_i64().expect("sequence"))
+        .collect();
+    assert_eq!(sequences, vec![1, 2]);
+}
+
+#[tokio::test]
 async fn a_row_nobody_handed_over_is_swept_and_the_rows_behind_it_wait_for_it() {
     let bed = test_bed().await;
     // Committed by a process that died before publishing.
