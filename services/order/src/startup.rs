@@ -74,7 +74,10 @@ impl Application {
         let name = format!("order:{}", self.port);
         let consumer = QueueConsumer::applying(
             events::ORDER_QUEUE,
-            SagaConsumer { store: store.clone() },
+            SagaConsumer {
+                store: store.clone(),
+                outcomes: self.state.outcomes.clone(),
+            },
             self.messaging.broker.clone(),
             events::topology(),
             &format!("{name} consumer"),

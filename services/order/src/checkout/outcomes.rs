@@ -1,23 +1,36 @@
-//! Who waits for which order's outcome. The store's outcome listener
-//! (`OrderStore::listen_for_outcomes`) wakes them.
+//! Who waits for which order's outcome. The order consumer settles the
+//! waiters of this replica directly; the store's outcome listener
+//! (`OrderStore::listen_for_outcomes`) passes on what the other replicas'
+//! consumers announce.
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::domain::{Ended, SagaEnd};
 
 /// The waiting requests of this replica, by order id.
 #[derive(Debug, Clone, Default)]
 pub struct Outcomes {
-    waiters: Arc<Mutex<HashMap<String, watch::Sender<()>>>>,
+    waiters: Arc<Mutex<HashMap<String, watch::Sender<News>>>>,
 }
 
-/// A request's interest in one order; wakes when that order's saga may have
-/// ended. Dropping it forgets the interest.
+/// What a waiting request hears.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum News {
+    /// The order's saga may have ended: read the order to know.
+    Reread,
+    /// This saga of the order ended so.
+    Ended { saga_id: Uuid, end: SagaEnd },
+}
+
+/// A request's interest in one order; dropping it forgets the interest.
 #[derive(Debug)]
 pub struct Subscription {
     outcomes: Outcomes,
     order_id: String,
-    receiver: watch::Receiver<()>,
+    receiver: watch::Receiver<News>,
 }
 
 impl Outcomes {
@@ -27,7 +40,7 @@ impl Outcomes {
         let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
         let sender = waiters
             .entry(order_id.to_owned())
-            .or_insert_with(|| watch::channel(()).0);
+            .or_insert_with(|| watch::channel(News::Reread).0);
         Subscription {
             outcomes: self.clone(),
             order_id: order_id.to_owned(),
@@ -37,27 +50,54 @@ impl Outcomes {
 
     /// Wakes the requests waiting on `order_id`, whose saga may have ended.
     pub fn wake(&self, order_id: &str) {
-        let waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(sender) = waiters.get(order_id) {
-            sender.send_replace(());
-        }
+        self.tell(order_id, News::Reread);
+    }
+
+    /// Tells the requests waiting on each ended saga's order how it ended.
+    /// Returns the ended sagas nobody here waits for: those to announce to
+    /// the other replicas. (Two checkouts of one order waiting on two
+    /// replicas at once are rare; the one not told learns the outcome at
+    /// its periodic re-read.)
+    pub fn settle(&self, ended: &[Ended]) -> Vec<Ended> {
+        ended
+            .iter()
+            .filter(|ended| {
+                let news = News::Ended {
+                    saga_id: ended.saga_id,
+                    end: ended.end.clone(),
+                };
+                !self.tell(&ended.order_id, news)
+            })
+            .cloned()
+            .collect()
     }
 
     /// After a gap in listening, any outcome may have been missed.
     pub fn wake_all(&self) {
         let waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
         waiters.values().for_each(|sender| {
-            sender.send_replace(());
+            sender.send_replace(News::Reread);
         });
+    }
+
+    /// `true` when someone waits on `order_id`.
+    fn tell(&self, order_id: &str, news: News) -> bool {
+        let waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(sender) = waiters.get(order_id) else {
+            return false;
+        };
+        sender.send_replace(news);
+        true
     }
 }
 
 impl Subscription {
-    /// Completes when the order's outcome may have changed.
-    pub async fn changed(&mut self) {
+    /// Completes with the next news of the order.
+    pub async fn changed(&mut self) -> News {
         if self.receiver.changed().await.is_err() {
             std::future::pending::<()>().await;
         }
+        self.receiver.borrow_and_update().clone()
     }
 }
 
@@ -71,5 +111,48 @@ impl Drop for Subscription {
         {
             waiters.remove(&self.order_id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::FutureExt;
+
+    fn ended(order_id: &str, end: SagaEnd) -> Ended {
+        Ended {
+            order_id: order_id.into(),
+            saga_id: Uuid::now_v7(),
+            end,
+        }
+    }
+
+    #[test]
+    fn a_waiter_here_is_told_how_its_saga_ended_and_the_others_are_left_to_announce() {
+        let outcomes = Outcomes::default();
+        let mut waiting = outcomes.subscribe("here");
+        let (here, elsewhere) = (ended("here", SagaEnd::Paid), ended("there", SagaEnd::Paid));
+
+        let unheard = outcomes.settle(&[here.clone(), elsewhere.clone()]);
+
+        assert_eq!(unheard, vec![elsewhere]);
+        let news = waiting.changed().now_or_never();
+        assert_eq!(
+            news,
+            Some(News::Ended {
+                saga_id: here.saga_id,
+                end: SagaEnd::Paid
+            })
+        );
+    }
+
+    #[test]
+    fn a_forgotten_interest_hears_nothing() {
+        let outcomes = Outcomes::default();
+        drop(outcomes.subscribe("gone"));
+
+        let unheard = outcomes.settle(&[ended("gone", SagaEnd::Failed("no".into()))]);
+
+        assert_eq!(unheard.len(), 1);
     }
 }

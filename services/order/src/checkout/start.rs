@@ -12,8 +12,10 @@ use crate::error::OrderError;
 pub enum Started {
     /// Paid before: answer 2xx at once, charge nothing.
     AlreadyPaid,
-    /// A saga runs for this order (just started, or joined).
-    Running,
+    /// A saga runs for this order: the one this checkout started (its id),
+    /// or one it joined (`None`: the waiting reads the order to learn its
+    /// end).
+    Running(Option<Uuid>),
 }
 
 /// What a store must do for a checkout, decided on the order as read inside
@@ -41,7 +43,7 @@ pub fn plan(order_id: &OrderId, order: Option<Order>) -> Result<Plan, OrderError
     let order = order.ok_or_else(|| OrderError::OrderNotFound(order_id.clone()))?;
     match order.status.as_str() {
         "paid" => return Ok(Plan::Answer(Started::AlreadyPaid)),
-        "checking_out" => return Ok(Plan::Answer(Started::Running)),
+        "checking_out" => return Ok(Plan::Answer(Started::Running(None))),
         _ => {}
     }
     let lines = summed(&order.items).ok_or_else(|| OrderError::CostOverflow(order_id.clone()))?;
@@ -112,7 +114,7 @@ mod tests {
         let running = plan(&id, Some(order("checking_out")));
 
         assert!(matches!(paid, Ok(Plan::Answer(Started::AlreadyPaid))));
-        assert!(matches!(running, Ok(Plan::Answer(Started::Running))));
+        assert!(matches!(running, Ok(Plan::Answer(Started::Running(None)))));
     }
 
     #[test]

@@ -4,9 +4,11 @@ use outbox::Backoff;
 use platform::database::DbError;
 use tokio::time::Instant;
 
+use uuid::Uuid;
+
 use super::Started;
-use super::outcomes::Subscription;
-use crate::domain::OrderId;
+use super::outcomes::{News, Subscription};
+use crate::domain::{OrderId, SagaEnd};
 use crate::error::OrderError;
 use crate::routes::State;
 
@@ -18,35 +20,52 @@ const RECHECK: Duration = Duration::from_secs(1);
 /// reason as a 409 otherwise. While the database or a peer is being
 /// repaired it keeps waiting, never guessing, up to `checkout_timeout`.
 ///
-/// The caller has just seen the saga running, after `subscription` was
-/// taken, so the order is read only once woken (or at the periodic
-/// re-read): reading it at once would find it running, a round trip for
-/// nothing.
+/// `saga` is the saga this request started, when it started one: news of
+/// that saga's end is the answer, with no read. Any other news, and the
+/// periodic re-read, read the order. The caller has just seen the saga
+/// running, after `subscription` was taken, so the order is not read
+/// before any news: it would be found running, a round trip for nothing.
 pub async fn wait_for_outcome(
     state: &State,
     order_id: &OrderId,
+    saga: Option<Uuid>,
     subscription: &mut Subscription,
     deadline: Instant,
 ) -> Result<(), OrderError> {
     loop {
-        tokio::select! {
-            () = subscription.changed() => {}
-            () = tokio::time::sleep(RECHECK) => {}
+        let news = tokio::select! {
+            news = subscription.changed() => news,
+            () = tokio::time::sleep(RECHECK) => News::Reread,
             () = tokio::time::sleep_until(deadline) => {
                 return Err(OrderError::CheckoutPending(order_id.clone()));
             }
-        }
-        match state.store.outcome(order_id).await {
-            Ok(Some((status, _))) if status == "paid" => return Ok(()),
-            Ok(Some((status, reason))) if status == "failed" => {
+        };
+        let end = match news {
+            News::Ended { saga_id, end } if Some(saga_id) == saga => Some(end),
+            _ => read_end(state, order_id).await?,
+        };
+        match end {
+            Some(SagaEnd::Paid) => return Ok(()),
+            Some(SagaEnd::Failed(reason)) => {
                 return Err(OrderError::CheckoutFailed {
                     order: order_id.clone(),
-                    reason: reason.unwrap_or_default(),
+                    reason,
                 });
             }
-            Ok(Some(_)) => {}
-            Ok(None) => return Err(OrderError::OrderNotFound(order_id.clone())),
-            Err(error) => tracing::warn!(%error, order_id = %order_id, "waiting for a checkout outcome"),
+            None => {}
+        }
+    }
+}
+
+/// The order's saga's end as stored; `None` while it runs, or when the
+/// database cannot say now (the wait goes on).
+async fn read_end(state: &State, order_id: &OrderId) -> Result<Option<SagaEnd>, OrderError> {
+    match state.store.outcome(order_id).await {
+        Ok(Some((status, reason))) => Ok(SagaEnd::from_status(&status, reason)),
+        Ok(None) => Err(OrderError::OrderNotFound(order_id.clone())),
+        Err(error) => {
+            tracing::warn!(%error, order_id = %order_id, "waiting for a checkout outcome");
+            Ok(None)
         }
     }
 }

@@ -6,19 +6,35 @@ use events::{Event, PaymentFailed, PaymentSucceeded, StockRejected, StockRelease
 use idempotency::{ApplyOnce, Batched, HandlerError, IncomingMessage, Outcome};
 use uuid::Uuid;
 
-use crate::domain::{SagaStep, TimelineEntry};
+use crate::checkout::Outcomes;
+use crate::domain::{SagaEnd, SagaStep, TimelineEntry};
 use crate::storage::OrderStore;
 
-/// Applies the order queue's events to the store, each at most once.
+/// Applies the order queue's events to the store, each at most once, and
+/// tells the waiting checkouts how their sagas ended.
 #[derive(Debug, Clone)]
 pub struct SagaConsumer {
     pub store: Arc<dyn OrderStore>,
+    /// This replica's waiting checkouts.
+    pub outcomes: Outcomes,
+}
+
+impl SagaConsumer {
+    /// Records the steps, then answers the checkouts waiting here at once
+    /// and announces the other ended sagas to the other replicas.
+    async fn apply(&self, consumer: &str, steps: &[(Uuid, SagaStep)]) -> Result<Vec<Outcome>, HandlerError> {
+        let applied = self.store.apply_steps(consumer, steps).await?;
+        let unheard = self.outcomes.settle(&applied.ended);
+        self.store.announce(&unheard).await;
+        Ok(applied.outcomes)
+    }
 }
 
 impl ApplyOnce for SagaConsumer {
     async fn apply_once(&self, consumer: &str, message: &IncomingMessage) -> Result<Outcome, HandlerError> {
         let step = read(message)?;
-        Ok(self.store.apply_step(consumer, message.message_id, &step).await?)
+        let mut outcomes = self.apply(consumer, &[(message.message_id, step)]).await?;
+        Ok(outcomes.pop().unwrap_or(Outcome::Duplicate))
     }
 
     async fn apply_batch(&self, consumer: &str, batch: &[Batched]) -> Result<Vec<Outcome>, HandlerError> {
@@ -26,7 +42,7 @@ impl ApplyOnce for SagaConsumer {
             .iter()
             .map(|item| Ok((item.message.message_id, read(&item.message)?)))
             .collect::<Result<Vec<_>, HandlerError>>()?;
-        Ok(self.store.apply_steps(consumer, &steps).await?)
+        self.apply(consumer, &steps).await
     }
 }
 
@@ -42,7 +58,7 @@ pub fn read(message: &IncomingMessage) -> Result<SagaStep, HandlerError> {
                 e.order_id,
                 e.saga_id,
                 e.occurred_at,
-                Some(Some(e.reason.clone())),
+                Some(SagaEnd::Failed(e.reason.clone())),
                 Some(e.reason),
             )
         }),
@@ -51,7 +67,7 @@ pub fn read(message: &IncomingMessage) -> Result<SagaStep, HandlerError> {
                 e.order_id,
                 e.saga_id,
                 e.occurred_at,
-                Some(None),
+                Some(SagaEnd::Paid),
                 Some(format!("charged {}", e.amount)),
             )
         }),
@@ -63,7 +79,7 @@ pub fn read(message: &IncomingMessage) -> Result<SagaStep, HandlerError> {
                 e.order_id,
                 e.saga_id,
                 e.occurred_at,
-                Some(Some(e.reason.clone())),
+                Some(SagaEnd::Failed(e.reason.clone())),
                 Some(e.reason),
             )
         }),
@@ -76,7 +92,7 @@ type Fields = (
     String,
     Uuid,
     chrono::DateTime<chrono::Utc>,
-    Option<Option<String>>,
+    Option<SagaEnd>,
     Option<String>,
 );
 

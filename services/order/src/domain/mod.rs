@@ -3,5 +3,5 @@ mod saga_step;
 mod timeline;
 
 pub use order::{ItemId, Order, OrderId, UserId};
-pub use saga_step::SagaStep;
+pub use saga_step::{Ended, SagaEnd, SagaStep};
 pub use timeline::TimelineEntry;

@@ -1,11 +1,51 @@
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
 use super::TimelineEntry;
 
 /// What the order service reads from any saga event: a line for the order's
-/// timeline and, when the event ends the saga, its outcome.
+/// timeline and, when the event ends the saga, how it ended.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SagaStep {
     pub order_id: String,
     pub entry: TimelineEntry,
-    /// `Some(None)`: paid; `Some(Some(reason))`: failed; `None`: not final.
-    pub outcome: Option<Option<String>>,
+    /// `None` while the saga goes on.
+    pub outcome: Option<SagaEnd>,
+}
+
+/// How a saga ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SagaEnd {
+    Paid,
+    Failed(String),
+}
+
+impl SagaEnd {
+    /// The end an order's stored status and failure reason tell; `None`
+    /// while its saga runs (or before any).
+    pub fn from_status(status: &str, reason: Option<String>) -> Option<Self> {
+        match status {
+            "paid" => Some(SagaEnd::Paid),
+            "failed" => Some(SagaEnd::Failed(reason.unwrap_or_default())),
+            _ => None,
+        }
+    }
+
+    /// The failure reason to store; `None` when paid.
+    pub fn failure(&self) -> Option<&str> {
+        match self {
+            SagaEnd::Paid => None,
+            SagaEnd::Failed(reason) => Some(reason),
+        }
+    }
+}
+
+/// A saga that ended: what the order consumer tells the waiting checkouts,
+/// in this process directly and in the others through the database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ended {
+    pub order_id: String,
+    pub saga_id: Uuid,
+    pub end: SagaEnd,
 }

@@ -43,8 +43,8 @@ async fn paid(order_id: String, state: &State) -> Result<Paid, OrderError> {
     let order_id = OrderId::parse(&order_id)?;
     let deadline = tokio::time::Instant::now() + state.checkout_timeout;
     let mut subscription = state.outcomes.subscribe(order_id.as_str());
-    if start_or_join(state, &order_id, deadline).await? == Started::Running {
-        wait_for_outcome(state, &order_id, &mut subscription, deadline).await?;
+    if let Started::Running(saga) = start_or_join(state, &order_id, deadline).await? {
+        wait_for_outcome(state, &order_id, saga, &mut subscription, deadline).await?;
     }
     Ok(Paid { order_id, paid: true })
 }

@@ -9,4 +9,4 @@ mod store;
 pub mod mongo;
 
 pub use open::{Opened, open};
-pub use store::{Answer, Operation, OrderStore, OrderWrites, Shutdown, answer, operation};
+pub use store::{Answer, Applied, Operation, OrderStore, OrderWrites, Shutdown, answer, operation};

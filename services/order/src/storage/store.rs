@@ -16,8 +16,16 @@ use uuid::Uuid;
 use warp::reply::Response;
 
 use crate::checkout::{Outcomes, Started};
-use crate::domain::{ItemId, Order, OrderId, SagaStep, TimelineEntry, UserId};
+use crate::domain::{Ended, ItemId, Order, OrderId, SagaStep, TimelineEntry, UserId};
 use crate::error::OrderError;
+
+/// What applying saga steps did: one outcome per step, and the sagas they
+/// ended (only those that were still running).
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub outcomes: Vec<Outcome>,
+    pub ended: Vec<Ended>,
+}
 
 /// Completes when the process is asked to stop; every background task of a
 /// store gets a clone.
@@ -95,21 +103,25 @@ pub trait OrderStore: Send + Sync + Debug {
     ) -> Result<Outcome, OrderError>;
 
     /// [`OrderStore::apply_step`] for each `(message_id, step)`, in order:
-    /// one outcome each. A store that can records them all in one
-    /// transaction and announces the ended sagas together. On `Err` the
-    /// consumer applies them one at a time, and any recorded already is a
-    /// duplicate then.
-    async fn apply_steps(
-        &self,
-        consumer: &str,
-        steps: &[(Uuid, SagaStep)],
-    ) -> Result<Vec<Outcome>, OrderError> {
-        let mut outcomes = Vec::with_capacity(steps.len());
+    /// one outcome each, and the sagas they ended. A store that can records
+    /// them all in one transaction. On `Err` the consumer applies them one
+    /// at a time, and any recorded already is a duplicate then. A store
+    /// that reports no ended sagas leaves the waiting checkouts to its
+    /// outcome listener.
+    async fn apply_steps(&self, consumer: &str, steps: &[(Uuid, SagaStep)]) -> Result<Applied, OrderError> {
+        let mut applied = Applied::default();
         for (message_id, step) in steps {
-            outcomes.push(self.apply_step(consumer, *message_id, step).await?);
+            applied
+                .outcomes
+                .push(self.apply_step(consumer, *message_id, step).await?);
         }
-        Ok(outcomes)
+        Ok(applied)
     }
+
+    /// Tells the other replicas' outcome listeners that these sagas ended,
+    /// after their commit. A store whose listener watches the orders
+    /// themselves has nothing to send.
+    async fn announce(&self, _ended: &[Ended]) {}
 
     /// Whether the database answers, for health checks.
     async fn is_reachable(&self) -> bool;

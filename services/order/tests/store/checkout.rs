@@ -5,7 +5,7 @@ use chrono::Utc;
 use futures::future::join_all;
 use idempotency::Outcome;
 use order::checkout::Started;
-use order::domain::{OrderId, SagaStep, TimelineEntry};
+use order::domain::{Ended, OrderId, SagaEnd, SagaStep, TimelineEntry};
 use order::error::OrderError;
 use order::storage::OrderStore;
 use uuid::Uuid;
@@ -26,7 +26,7 @@ async fn running_saga(store: &Arc<dyn OrderStore>, id: &OrderId) -> Uuid {
     timeline.last().expect("a checkout was requested").saga_id
 }
 
-fn step(order: &OrderId, saga_id: Uuid, event: &str, outcome: Option<Option<String>>) -> SagaStep {
+fn step(order: &OrderId, saga_id: Uuid, event: &str, outcome: Option<SagaEnd>) -> SagaStep {
     SagaStep {
         order_id: order.to_string(),
         entry: TimelineEntry {
@@ -48,7 +48,7 @@ pub async fn concurrent_checkouts_start_one_saga(store: Arc<dyn OrderStore>) {
     assert!(
         answers
             .iter()
-            .all(|answer| matches!(answer, Ok(Started::Running)))
+            .all(|answer| matches!(answer, Ok(Started::Running(_))))
     );
     let timeline = store.timeline(&id).await.expect("readable");
     let events: Vec<&str> = timeline.iter().map(|entry| entry.event.as_str()).collect();
@@ -65,9 +65,13 @@ pub async fn concurrent_checkouts_start_one_saga(store: Arc<dyn OrderStore>) {
 
 pub async fn a_final_step_ends_the_saga_once(store: Arc<dyn OrderStore>) {
     let id = ready(&store, "o-1").await;
-    store.start_or_join(&id).await.expect("started");
+    let started = store.start_or_join(&id).await.expect("started");
     let saga = running_saga(&store, &id).await;
-    let (message, paid) = (Uuid::new_v4(), step(&id, saga, "PaymentSucceeded", Some(None)));
+    assert_eq!(started, Started::Running(Some(saga)));
+    let (message, paid) = (
+        Uuid::new_v4(),
+        step(&id, saga, "PaymentSucceeded", Some(SagaEnd::Paid)),
+    );
 
     let first = store
         .apply_step("order.checkout", message, &paid)
@@ -100,7 +104,12 @@ pub async fn a_step_of_an_earlier_saga_leaves_the_running_one_alone(store: Arc<d
     let id = ready(&store, "o-1").await;
     store.start_or_join(&id).await.expect("started");
     let first = running_saga(&store, &id).await;
-    let failed = step(&id, first, "StockRejected", Some(Some("no stock".into())));
+    let failed = step(
+        &id,
+        first,
+        "StockRejected",
+        Some(SagaEnd::Failed("no stock".into())),
+    );
     store
         .apply_step("order.checkout", Uuid::new_v4(), &failed)
         .await
@@ -108,7 +117,7 @@ pub async fn a_step_of_an_earlier_saga_leaves_the_running_one_alone(store: Arc<d
     store.start_or_join(&id).await.expect("started again");
     let second = running_saga(&store, &id).await;
 
-    let late = step(&id, first, "PaymentSucceeded", Some(None));
+    let late = step(&id, first, "PaymentSucceeded", Some(SagaEnd::Paid));
     store
         .apply_step("order.checkout", Uuid::new_v4(), &late)
         .await
@@ -131,5 +140,49 @@ pub async fn a_step_of_an_earlier_saga_leaves_the_running_one_alone(store: Arc<d
             "CheckoutRequested",
             "PaymentSucceeded"
         ]
+    );
+}
+
+/// The PostgreSQL store tells its consumer which sagas a batch ended, and
+/// how, so that the checkouts waiting for them are answered with no read;
+/// a step of a saga that does not run ends nothing.
+pub async fn applied_steps_report_the_sagas_they_ended(store: Arc<dyn OrderStore>) {
+    let (id, other) = (ready(&store, "o-1").await, ready(&store, "o-2").await);
+    store.start_or_join(&id).await.expect("started");
+    store.start_or_join(&other).await.expect("started");
+    let (saga, other_saga) = (
+        running_saga(&store, &id).await,
+        running_saga(&store, &other).await,
+    );
+    let steps = vec![
+        (
+            Uuid::new_v4(),
+            step(
+                &id,
+                saga,
+                "StockRejected",
+                Some(SagaEnd::Failed("no stock".into())),
+            ),
+        ),
+        (Uuid::new_v4(), step(&other, other_saga, "StockReserved", None)),
+        (
+            Uuid::new_v4(),
+            step(&other, Uuid::now_v7(), "PaymentSucceeded", Some(SagaEnd::Paid)),
+        ),
+    ];
+
+    let applied = store
+        .apply_steps("order.checkout", &steps)
+        .await
+        .expect("applied");
+
+    assert_eq!(applied.outcomes, vec![Outcome::Applied; 3]);
+    assert_eq!(
+        applied.ended,
+        vec![Ended {
+            order_id: id.to_string(),
+            saga_id: saga,
+            end: SagaEnd::Failed("no stock".into()),
+        }]
     );
 }

@@ -43,3 +43,11 @@ on_every_store!(
     checkout::a_step_of_an_earlier_saga_leaves_the_running_one_alone,
     outbox::a_started_saga_publishes_its_request_exactly_once,
 );
+
+/// What only the PostgreSQL store does.
+mod postgres_only {
+    #[tokio::test]
+    async fn applied_steps_report_the_sagas_they_ended() {
+        crate::checkout::applied_steps_report_the_sagas_they_ended(crate::stores::postgres().await).await;
+    }
+}

@@ -12,7 +12,7 @@ use super::outbox_collection as outbox_events;
 use super::setup::Collections;
 use super::transaction::{Finish, in_transaction, is_duplicate_key};
 use crate::checkout::{NewSaga, Plan, Started, plan};
-use crate::domain::{OrderId, SagaStep};
+use crate::domain::{OrderId, SagaEnd, SagaStep};
 use crate::error::OrderError;
 
 /// Concurrent checkouts of one order conflict on its document; the losers
@@ -64,7 +64,7 @@ async fn start_attempt(
         .and_then(|order| order.get_i64("outbox_seq").ok())
         .unwrap_or(1);
     outbox_events::enqueue(collections, session, &events::message(&event), seq).await?;
-    Ok(Finish::Commit(Ok(Started::Running)))
+    Ok(Finish::Commit(Ok(Started::Running(Some(event.saga_id)))))
 }
 
 pub async fn apply_step(
@@ -105,15 +105,16 @@ async fn apply_attempt(
         )
         .session(&mut *session)
         .await?;
-    if let Some(failure) = &step.outcome {
+    if let Some(end) = &step.outcome {
         // Only the saga that runs ends; an event of an older one is history.
         let running = doc! {
             "_id": &step.order_id,
             "saga_id": step.entry.saga_id.to_string(),
             "status": "checking_out",
         };
-        let status = if failure.is_none() { "paid" } else { "failed" };
-        let end = doc! { "$set": { "status": status, "paid": failure.is_none(), "failure_reason": failure.as_deref() } };
+        let paid = *end == SagaEnd::Paid;
+        let status = if paid { "paid" } else { "failed" };
+        let end = doc! { "$set": { "status": status, "paid": paid, "failure_reason": end.failure() } };
         collections
             .orders
             .update_one(running, end)

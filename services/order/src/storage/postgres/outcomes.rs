@@ -10,6 +10,7 @@ use sqlx::postgres::PgListener;
 use sqlx::{PgConnection, PgPool};
 
 use crate::checkout::Outcomes;
+use crate::domain::Ended;
 
 /// The channel the order consumer notifies when sagas end; every order
 /// replica listens, so whichever holds the client's request answers it.
@@ -19,14 +20,14 @@ pub const OUTCOME_CHANNEL: &str = "checkout_outcome";
 /// refuses 8 000 bytes or more).
 const NOTIFICATION_BYTES: usize = 7_000;
 
-/// Tells every replica's outcome listener that the sagas of `order_ids`
-/// ended: a JSON array of ids per notification. Sent in a transaction of
-/// its own after the business commit: a `NOTIFY` inside a transaction takes
-/// a lock for the whole server at commit and holds it until the commit is
-/// flushed, which serialised every saga step. A notification lost in a
-/// crash is caught by the waiters' periodic re-read.
-pub async fn announce(executor: &mut PgConnection, order_ids: &[&str]) -> Result<(), DbError> {
-    for payload in payloads(order_ids) {
+/// Tells every replica's outcome listener how these sagas ended: a JSON
+/// array of them per notification. Sent in a transaction of its own after
+/// the business commit: a `NOTIFY` inside a transaction takes a lock for
+/// the whole server at commit and holds it until the commit is flushed,
+/// which serialised every saga step. A notification lost in a crash is
+/// caught by the waiters' periodic re-read.
+pub async fn announce(executor: &mut PgConnection, ended: &[Ended]) -> Result<(), DbError> {
+    for payload in payloads(ended) {
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(OUTCOME_CHANNEL)
             .bind(payload)
@@ -36,28 +37,40 @@ pub async fn announce(executor: &mut PgConnection, order_ids: &[&str]) -> Result
     Ok(())
 }
 
-/// The order ids an announcement names. A bare id is what replicas of an
-/// earlier version send, one per notification.
-pub fn announced(payload: &str) -> Vec<String> {
-    serde_json::from_str(payload).unwrap_or_else(|_| vec![payload.to_owned()])
+/// What an announcement says: how sagas ended, or (from replicas of an
+/// earlier version) only which orders' sagas did, as a JSON array of ids or
+/// one bare id.
+#[derive(Debug, PartialEq)]
+pub enum Announced {
+    Ended(Vec<Ended>),
+    Orders(Vec<String>),
 }
 
-/// `order_ids` as JSON arrays, in as few payloads as fit.
-fn payloads(order_ids: &[&str]) -> Vec<String> {
+pub fn announced(payload: &str) -> Announced {
+    if let Ok(ended) = serde_json::from_str(payload) {
+        return Announced::Ended(ended);
+    }
+    Announced::Orders(serde_json::from_str(payload).unwrap_or_else(|_| vec![payload.to_owned()]))
+}
+
+/// `ended` as JSON arrays, in as few payloads as fit.
+fn payloads(ended: &[Ended]) -> Vec<String> {
     let mut payloads = Vec::new();
-    let mut current: Vec<&str> = Vec::new();
+    let mut current: Vec<String> = Vec::new();
     let mut size = 2;
-    for id in order_ids {
-        let id_size = serde_json::to_string(id).map_or(id.len() * 6, |quoted| quoted.len()) + 1;
-        if !current.is_empty() && size + id_size > NOTIFICATION_BYTES {
-            payloads.push(serde_json::to_string(&current).unwrap_or_default());
+    for one in ended {
+        let Ok(json) = serde_json::to_string(one) else {
+            continue;
+        };
+        if !current.is_empty() && size + json.len() + 1 > NOTIFICATION_BYTES {
+            payloads.push(format!("[{}]", current.join(",")));
             (current, size) = (Vec::new(), 2);
         }
-        current.push(id);
-        size += id_size;
+        size += json.len() + 1;
+        current.push(json);
     }
     if !current.is_empty() {
-        payloads.push(serde_json::to_string(&current).unwrap_or_default());
+        payloads.push(format!("[{}]", current.join(",")));
     }
     payloads
 }
@@ -93,11 +106,12 @@ async fn listen_once(pool: &PgPool, outcomes: &Outcomes, backoff: &mut Backoff) 
     outcomes.wake_all();
     loop {
         match listener.try_recv().await {
-            Ok(Some(notification)) => {
-                for order_id in announced(notification.payload()) {
-                    outcomes.wake(&order_id);
+            Ok(Some(notification)) => match announced(notification.payload()) {
+                Announced::Ended(ended) => {
+                    outcomes.settle(&ended);
                 }
-            }
+                Announced::Orders(order_ids) => order_ids.iter().for_each(|id| outcomes.wake(id)),
+            },
             Ok(None) => return sqlx::Error::PoolClosed,
             Err(error) => return error,
         }
@@ -107,28 +121,49 @@ async fn listen_once(pool: &PgPool, outcomes: &Outcomes, backoff: &mut Backoff) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::SagaEnd;
+    use uuid::Uuid;
+
+    fn ended(order_id: &str, end: SagaEnd) -> Ended {
+        Ended {
+            order_id: order_id.into(),
+            saga_id: Uuid::now_v7(),
+            end,
+        }
+    }
 
     #[test]
     fn outcomes_are_announced_in_as_few_payloads_as_fit() {
         let long = "x".repeat(3_000);
-        let ids = ["1", "2", long.as_str(), long.as_str(), long.as_str()];
+        let all = vec![
+            ended("1", SagaEnd::Paid),
+            ended("a,\"b\"", SagaEnd::Failed("out of stock".into())),
+            ended(&long, SagaEnd::Paid),
+            ended(&long, SagaEnd::Paid),
+            ended(&long, SagaEnd::Failed(long.clone())),
+        ];
 
-        let sent = payloads(&ids);
+        let sent = payloads(&all);
 
         assert_eq!(sent.len(), 2);
         assert!(sent.iter().all(|p| p.len() < NOTIFICATION_BYTES));
-        let received: Vec<String> = sent.iter().flat_map(|p| announced(p)).collect();
-        assert_eq!(received, ids);
+        let received: Vec<Ended> = sent
+            .iter()
+            .flat_map(|p| match announced(p) {
+                Announced::Ended(ended) => ended,
+                Announced::Orders(ids) => panic!("read as bare ids: {ids:?}"),
+            })
+            .collect();
+        assert_eq!(received, all);
         assert!(payloads(&[]).is_empty());
     }
 
     #[test]
-    fn any_id_survives_an_announcement_and_a_bare_id_is_read_as_one() {
-        let ids = ["a,b", "\"quoted\"", "[1]"];
-
-        let received: Vec<String> = payloads(&ids).iter().flat_map(|p| announced(p)).collect();
-
-        assert_eq!(received, ids);
-        assert_eq!(announced("42"), vec!["42"]);
+    fn an_earlier_version_s_announcements_name_orders() {
+        assert_eq!(
+            announced(r#"["a","b"]"#),
+            Announced::Orders(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(announced("42"), Announced::Orders(vec!["42".into()]));
     }
 }

@@ -2,7 +2,9 @@
 use platform::database::DbError;
 use sqlx::{PgConnection, PgExecutor};
 
-use crate::domain::{Order, OrderId, SagaStep, TimelineEntry};
+use uuid::Uuid;
+
+use crate::domain::{Ended, Order, OrderId, SagaEnd, SagaStep, TimelineEntry};
 
 /// The order, locked for the transaction.
 pub async fn lock_for_checkout(tx: &mut PgConnection, id: &OrderId) -> Result<Option<Order>, DbError> {
@@ -50,10 +52,11 @@ pub async fn outcome(
 
 /// Records every step in its order's timeline, in their order, and ends
 /// the saga of each final one as paid or failed, if that saga is still the
-/// order's running one: one statement for the whole batch.
-pub async fn record_steps(tx: &mut PgConnection, steps: &[&SagaStep]) -> Result<(), DbError> {
+/// order's running one: one statement for the whole batch. Returns the
+/// sagas it ended.
+pub async fn record_steps(tx: &mut PgConnection, steps: &[&SagaStep]) -> Result<Vec<Ended>, DbError> {
     let column = |f: fn(&SagaStep) -> String| steps.iter().map(|s| f(s)).collect::<Vec<_>>();
-    sqlx::query(
+    let ended: Vec<(String, Uuid, Option<String>)> = sqlx::query_as(
         "WITH step AS ( \
              SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], \
                                   $6::timestamptz[], $7::bool[], $8::text[]) WITH ORDINALITY \
@@ -63,9 +66,12 @@ pub async fn record_steps(tx: &mut PgConnection, steps: &[&SagaStep]) -> Result<
                                paid = (step.failure IS NULL), failure_reason = step.failure \
              FROM step \
              WHERE step.final AND orders.id = step.order_id AND orders.saga_id = step.saga_id \
-               AND orders.status = 'checking_out') \
-         INSERT INTO saga_events (order_id, saga_id, service, event, detail, occurred_at) \
-         SELECT order_id, saga_id, service, event, detail, at FROM step ORDER BY n",
+               AND orders.status = 'checking_out' \
+             RETURNING orders.id, orders.saga_id, orders.failure_reason), \
+         timeline AS ( \
+             INSERT INTO saga_events (order_id, saga_id, service, event, detail, occurred_at) \
+             SELECT order_id, saga_id, service, event, detail, at FROM step ORDER BY n) \
+         SELECT id, saga_id, failure_reason FROM finished",
     )
     .bind(column(|s| s.order_id.clone()))
     .bind(steps.iter().map(|s| s.entry.saga_id).collect::<Vec<_>>())
@@ -77,12 +83,17 @@ pub async fn record_steps(tx: &mut PgConnection, steps: &[&SagaStep]) -> Result<
     .bind(
         steps
             .iter()
-            .map(|s| s.outcome.clone().flatten())
+            .map(|s| s.outcome.as_ref().and_then(SagaEnd::failure))
             .collect::<Vec<_>>(),
     )
-    .execute(tx)
+    .fetch_all(tx)
     .await?;
-    Ok(())
+    let ended = ended.into_iter().map(|(order_id, saga_id, failure)| Ended {
+        order_id,
+        saga_id,
+        end: failure.map_or(SagaEnd::Paid, SagaEnd::Failed),
+    });
+    Ok(ended.collect())
 }
 
 pub async fn timeline(executor: impl PgExecutor<'_>, id: &OrderId) -> Result<Vec<TimelineEntry>, DbError> {

@@ -13,9 +13,9 @@ use warp::reply::Response;
 use super::writes::PgWrites;
 use super::{orders, outcomes, saga};
 use crate::checkout::{NewSaga, Outcomes, Plan, Started, plan};
-use crate::domain::{Order, OrderId, SagaStep, TimelineEntry};
+use crate::domain::{Ended, Order, OrderId, SagaStep, TimelineEntry};
 use crate::error::OrderError;
-use crate::storage::{Operation, OrderStore, Shutdown};
+use crate::storage::{Applied, Operation, OrderStore, Shutdown};
 
 /// How long the database may take to answer a health check's `SELECT 1`.
 const PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -39,13 +39,8 @@ impl PostgresStore {
     }
 
     /// Records each fresh step and ends its saga if it is final, in one
-    /// transaction; returns the outcome of each and the orders whose saga
-    /// ended.
-    async fn record_steps<'s>(
-        &self,
-        consumer: &str,
-        steps: &'s [(Uuid, SagaStep)],
-    ) -> Result<(Vec<Outcome>, Vec<&'s str>), DbError> {
+    /// transaction; returns the outcome of each and the sagas ended.
+    async fn record_steps(&self, consumer: &str, steps: &[(Uuid, SagaStep)]) -> Result<Applied, DbError> {
         let mut tx = self.pool.begin().await?;
         let ids: Vec<Uuid> = steps.iter().map(|(id, _)| *id).collect();
         let fresh = inbox::record_all(&mut tx, consumer, &ids).await?;
@@ -55,32 +50,15 @@ impl PostgresStore {
             .filter(|(_, fresh)| **fresh)
             .map(|((_, step), _)| step)
             .collect();
-        if !applied.is_empty() {
-            saga::record_steps(&mut tx, &applied).await?;
-        }
-        tx.commit().await?;
-        let ended = applied
-            .iter()
-            .filter(|step| step.outcome.is_some())
-            .map(|step| step.order_id.as_str())
-            .collect();
-        Ok((fresh.into_iter().map(Outcome::recorded_now).collect(), ended))
-    }
-
-    /// Announces ended sagas to every replica. The steps are committed
-    /// already: a failure here only delays the answers until the waiters'
-    /// periodic re-read, so it is logged, not returned.
-    async fn announce(&self, ended: &[&str]) {
-        if ended.is_empty() {
-            return;
-        }
-        let announced = async {
-            let mut connection = self.pool.acquire().await?;
-            outcomes::announce(&mut connection, ended).await
+        let ended = match applied.is_empty() {
+            true => Vec::new(),
+            false => saga::record_steps(&mut tx, &applied).await?,
         };
-        if let Err(error) = announced.await {
-            tracing::warn!(%error, count = ended.len(), "ended sagas not announced; waiters will re-read");
-        }
+        tx.commit().await?;
+        Ok(Applied {
+            outcomes: fresh.into_iter().map(Outcome::recorded_now).collect(),
+            ended,
+        })
     }
 }
 
@@ -111,7 +89,7 @@ impl OrderStore for PostgresStore {
         let stored = outbox::enqueue(&mut tx, &events::message(&event)).await?;
         tx.commit().await.map_err(DbError::from)?;
         self.handoff.committed(vec![stored]);
-        Ok(Started::Running)
+        Ok(Started::Running(Some(event.saga_id)))
     }
 
     async fn outcome(&self, id: &OrderId) -> Result<Option<(String, Option<String>)>, OrderError> {
@@ -128,18 +106,27 @@ impl OrderStore for PostgresStore {
         message_id: Uuid,
         step: &SagaStep,
     ) -> Result<Outcome, OrderError> {
-        let mut outcomes = self.apply_steps(consumer, &[(message_id, step.clone())]).await?;
-        Ok(outcomes.pop().unwrap_or(Outcome::Duplicate))
+        let mut applied = self.apply_steps(consumer, &[(message_id, step.clone())]).await?;
+        Ok(applied.outcomes.pop().unwrap_or(Outcome::Duplicate))
     }
 
-    async fn apply_steps(
-        &self,
-        consumer: &str,
-        steps: &[(Uuid, SagaStep)],
-    ) -> Result<Vec<Outcome>, OrderError> {
-        let (outcomes, ended) = self.record_steps(consumer, steps).await?;
-        self.announce(&ended).await;
-        Ok(outcomes)
+    async fn apply_steps(&self, consumer: &str, steps: &[(Uuid, SagaStep)]) -> Result<Applied, OrderError> {
+        Ok(self.record_steps(consumer, steps).await?)
+    }
+
+    /// The steps are committed already: a failure here only delays the
+    /// answers until the waiters' periodic re-read, so it is logged.
+    async fn announce(&self, ended: &[Ended]) {
+        if ended.is_empty() {
+            return;
+        }
+        let announced = async {
+            let mut connection = self.pool.acquire().await?;
+            outcomes::announce(&mut connection, ended).await
+        };
+        if let Err(error) = announced.await {
+            tracing::warn!(%error, count = ended.len(), "ended sagas not announced; waiters will re-read");
+        }
     }
 
     async fn is_reachable(&self) -> bool {
