@@ -1,4 +1,6 @@
 //! The checkout saga's SQL on the order database.
+use std::collections::HashSet;
+
 use platform::database::DbError;
 use sqlx::{PgConnection, PgExecutor};
 
@@ -50,50 +52,104 @@ pub async fn outcome(
     Ok(row)
 }
 
-/// Records every step in its order's timeline, in their order, and ends
-/// the saga of each final one as paid or failed, if that saga is still the
-/// order's running one: one statement for the whole batch. Returns the
-/// sagas it ended.
-pub async fn record_steps(tx: &mut PgConnection, steps: &[&SagaStep]) -> Result<Vec<Ended>, DbError> {
-    let column = |f: fn(&SagaStep) -> String| steps.iter().map(|s| f(s)).collect::<Vec<_>>();
-    let ended: Vec<(String, Uuid, Option<String>)> = sqlx::query_as(
+/// What recording a batch of steps did: for each step, in order, whether
+/// its message was fresh (`false`: applied before, or repeated earlier in
+/// the batch), and the sagas it ended.
+#[derive(Debug, Default)]
+pub struct Recorded {
+    pub fresh: Vec<bool>,
+    pub ended: Vec<Ended>,
+}
+
+/// A row of [`record_steps`]'s answer: a message id recorded now, or a saga
+/// ended.
+#[derive(Debug, sqlx::FromRow)]
+struct RecordedRow {
+    message_id: Option<Uuid>,
+    order_id: Option<String>,
+    saga_id: Option<Uuid>,
+    failure_reason: Option<String>,
+}
+
+/// Applies each step whose message `consumer` has not applied before: one
+/// statement, so one round trip and atomic with no transaction around it.
+/// It records the message ids in the inbox (the `idempotency` crate's
+/// table), adds each fresh step to its order's timeline in order, and ends
+/// the saga of each fresh final step as paid or failed, if that saga is
+/// still the order's running one.
+///
+/// The answer's rows are of two kinds: a message id recorded now, or a saga
+/// ended (order, saga, failure reason).
+pub async fn record_steps(
+    executor: impl PgExecutor<'_>,
+    consumer: &str,
+    steps: &[(Uuid, SagaStep)],
+) -> Result<Recorded, DbError> {
+    let column = |f: fn(&SagaStep) -> String| steps.iter().map(|(_, s)| f(s)).collect::<Vec<_>>();
+    let rows: Vec<RecordedRow> = sqlx::query_as(
         "WITH step AS ( \
-             SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], \
-                                  $6::timestamptz[], $7::bool[], $8::text[]) WITH ORDINALITY \
-                 AS step (order_id, saga_id, service, event, detail, at, final, failure, n)), \
+             SELECT * FROM unnest($2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[], \
+                                  $8::timestamptz[], $9::bool[], $10::text[]) WITH ORDINALITY \
+                 AS step (message_id, order_id, saga_id, service, event, detail, at, final, failure, n)), \
+         recorded AS ( \
+             INSERT INTO inbox (consumer, message_id) SELECT DISTINCT $1, message_id FROM step \
+             ON CONFLICT DO NOTHING RETURNING message_id), \
+         fresh AS ( \
+             SELECT DISTINCT ON (message_id) step.* FROM step JOIN recorded USING (message_id) \
+             ORDER BY message_id, n), \
          finished AS ( \
-             UPDATE orders SET status = CASE WHEN step.failure IS NULL THEN 'paid' ELSE 'failed' END, \
-                               paid = (step.failure IS NULL), failure_reason = step.failure \
-             FROM step \
-             WHERE step.final AND orders.id = step.order_id AND orders.saga_id = step.saga_id \
+             UPDATE orders SET status = CASE WHEN fresh.failure IS NULL THEN 'paid' ELSE 'failed' END, \
+                               paid = (fresh.failure IS NULL), failure_reason = fresh.failure \
+             FROM fresh \
+             WHERE fresh.final AND orders.id = fresh.order_id AND orders.saga_id = fresh.saga_id \
                AND orders.status = 'checking_out' \
              RETURNING orders.id, orders.saga_id, orders.failure_reason), \
          timeline AS ( \
              INSERT INTO saga_events (order_id, saga_id, service, event, detail, occurred_at) \
-             SELECT order_id, saga_id, service, event, detail, at FROM step ORDER BY n) \
-         SELECT id, saga_id, failure_reason FROM finished",
+             SELECT order_id, saga_id, service, event, detail, at FROM fresh ORDER BY n) \
+         SELECT message_id, NULL AS order_id, NULL::uuid AS saga_id, NULL AS failure_reason \
+         FROM recorded \
+         UNION ALL \
+         SELECT NULL::uuid, id, saga_id, failure_reason FROM finished",
     )
+    .bind(consumer)
+    .bind(steps.iter().map(|(id, _)| *id).collect::<Vec<_>>())
     .bind(column(|s| s.order_id.clone()))
-    .bind(steps.iter().map(|s| s.entry.saga_id).collect::<Vec<_>>())
+    .bind(steps.iter().map(|(_, s)| s.entry.saga_id).collect::<Vec<_>>())
     .bind(column(|s| s.entry.service.clone()))
     .bind(column(|s| s.entry.event.clone()))
-    .bind(steps.iter().map(|s| s.entry.detail.clone()).collect::<Vec<_>>())
-    .bind(steps.iter().map(|s| s.entry.at).collect::<Vec<_>>())
-    .bind(steps.iter().map(|s| s.outcome.is_some()).collect::<Vec<_>>())
     .bind(
         steps
             .iter()
-            .map(|s| s.outcome.as_ref().and_then(SagaEnd::failure))
+            .map(|(_, s)| s.entry.detail.clone())
             .collect::<Vec<_>>(),
     )
-    .fetch_all(tx)
+    .bind(steps.iter().map(|(_, s)| s.entry.at).collect::<Vec<_>>())
+    .bind(steps.iter().map(|(_, s)| s.outcome.is_some()).collect::<Vec<_>>())
+    .bind(
+        steps
+            .iter()
+            .map(|(_, s)| s.outcome.as_ref().and_then(SagaEnd::failure))
+            .collect::<Vec<_>>(),
+    )
+    .fetch_all(executor)
     .await?;
-    let ended = ended.into_iter().map(|(order_id, saga_id, failure)| Ended {
-        order_id,
-        saga_id,
-        end: failure.map_or(SagaEnd::Paid, SagaEnd::Failed),
-    });
-    Ok(ended.collect())
+    let mut recorded = HashSet::new();
+    let mut ended = Vec::new();
+    for row in rows {
+        if let Some(message_id) = row.message_id {
+            recorded.insert(message_id);
+        } else if let (Some(order_id), Some(saga_id)) = (row.order_id, row.saga_id) {
+            let end = row.failure_reason.map_or(SagaEnd::Paid, SagaEnd::Failed);
+            ended.push(Ended {
+                order_id,
+                saga_id,
+                end,
+            });
+        }
+    }
+    let fresh = steps.iter().map(|(id, _)| recorded.remove(id)).collect();
+    Ok(Recorded { fresh, ended })
 }
 
 pub async fn timeline(executor: impl PgExecutor<'_>, id: &OrderId) -> Result<Vec<TimelineEntry>, DbError> {

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
+use idempotency::Outcome;
 use idempotency::http::IdempotentRequest;
 use idempotency::messaging::MessagingSettings;
-use idempotency::{Outcome, inbox};
 use outbox::topology::Topology;
 use outbox::{Handoff, Relay};
 use platform::database::DbError;
@@ -36,29 +36,6 @@ impl PostgresStore {
             pool,
             handoff: Handoff::default(),
         }
-    }
-
-    /// Records each fresh step and ends its saga if it is final, in one
-    /// transaction; returns the outcome of each and the sagas ended.
-    async fn record_steps(&self, consumer: &str, steps: &[(Uuid, SagaStep)]) -> Result<Applied, DbError> {
-        let mut tx = self.pool.begin().await?;
-        let ids: Vec<Uuid> = steps.iter().map(|(id, _)| *id).collect();
-        let fresh = inbox::record_all(&mut tx, consumer, &ids).await?;
-        let applied: Vec<&SagaStep> = steps
-            .iter()
-            .zip(&fresh)
-            .filter(|(_, fresh)| **fresh)
-            .map(|((_, step), _)| step)
-            .collect();
-        let ended = match applied.is_empty() {
-            true => Vec::new(),
-            false => saga::record_steps(&mut tx, &applied).await?,
-        };
-        tx.commit().await?;
-        Ok(Applied {
-            outcomes: fresh.into_iter().map(Outcome::recorded_now).collect(),
-            ended,
-        })
     }
 }
 
@@ -111,7 +88,11 @@ impl OrderStore for PostgresStore {
     }
 
     async fn apply_steps(&self, consumer: &str, steps: &[(Uuid, SagaStep)]) -> Result<Applied, OrderError> {
-        Ok(self.record_steps(consumer, steps).await?)
+        let recorded = saga::record_steps(&self.pool, consumer, steps).await?;
+        Ok(Applied {
+            outcomes: recorded.fresh.into_iter().map(Outcome::recorded_now).collect(),
+            ended: recorded.ended,
+        })
     }
 
     /// The steps are committed already: a failure here only delays the
