@@ -9,6 +9,9 @@
 //! refused): the row and every later row of its aggregate are left to the
 //! sweep, which publishes each aggregate's head first.
 use std::collections::{HashSet, VecDeque};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crate::store::{OLDER_REPORTED, Stored};
 
@@ -23,8 +26,10 @@ pub(crate) struct Published {
     recent: HashSet<i64>,
     order: VecDeque<i64>,
     /// Confirmed, not yet deleted: deleted together, one statement for many
-    /// batches while rows keep coming, at once when none wait.
+    /// batches.
     undeleted: Vec<i64>,
+    /// When the oldest of `undeleted` was confirmed.
+    undeleted_since: Option<Instant>,
     /// Aggregates with a row left to the sweep. Their later rows handed
     /// over with it, which could not see it (written by the same
     /// statement), must wait as well; rows written later see it themselves.
@@ -61,6 +66,9 @@ impl Published {
     /// Remembers rows the broker confirmed, still to be deleted.
     pub(crate) fn confirmed(&mut self, positions: &[i64]) {
         self.remember(positions);
+        if !positions.is_empty() {
+            self.undeleted_since.get_or_insert_with(Instant::now);
+        }
         self.undeleted.extend_from_slice(positions);
     }
 
@@ -82,8 +90,15 @@ impl Published {
         &self.undeleted
     }
 
+    /// When the rows waiting to be deleted should be, `after` the first
+    /// was confirmed; `None` when none wait.
+    pub(crate) fn delete_due(&self, after: Duration) -> Option<Instant> {
+        self.undeleted_since.map(|since| since + after)
+    }
+
     pub(crate) fn deleted(&mut self) {
         self.undeleted.clear();
+        self.undeleted_since = None;
     }
 }
 
@@ -147,10 +162,20 @@ mod tests {
     #[test]
     fn confirmed_rows_wait_to_be_deleted_and_old_memories_fade() {
         let mut published = Published::default();
-        published.confirmed(&[1, 2]);
+        let after = Duration::from_millis(100);
+        assert_eq!(published.delete_due(after), None);
+        published.confirmed(&[1]);
+        let due = published.delete_due(after).expect("rows wait");
+        published.confirmed(&[2]);
         assert_eq!(published.undeleted(), &[1, 2]);
+        assert_eq!(
+            published.delete_due(after),
+            Some(due),
+            "the first row sets the time"
+        );
         published.deleted();
         assert!(published.undeleted().is_empty());
+        assert_eq!(published.delete_due(after), None);
 
         let many: Vec<i64> = (3..3 + REMEMBERED as i64).collect();
         published.remember(&many);

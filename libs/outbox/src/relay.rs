@@ -172,9 +172,9 @@ impl Relay {
     /// Publishes a batch of the rows handed over, oldest first. A row with
     /// an older row of its aggregate that this relay did not publish is left
     /// to the sweep, and so is every later row of that aggregate. The
-    /// confirmed rows are deleted with those of the next batches while rows
-    /// keep coming, and at once when none wait. Returns how many were
-    /// published.
+    /// confirmed rows are deleted once a batch's worth have gathered, or by
+    /// [`Relay::run`] `delete_after` the first was confirmed. Returns how
+    /// many were published.
     pub async fn publish_handed_over(&mut self) -> Result<usize, RelayError> {
         let limit = self.settings.batch_size.max(1) as usize;
         let rows = self.handoff.take(limit);
@@ -189,7 +189,7 @@ impl Relay {
         };
         let confirmed = confirmed_positions(&rows, &confirmations);
         self.published.confirmed(&confirmed);
-        if !more_waiting || self.published.undeleted().len() >= limit {
+        if self.published.undeleted().len() >= limit {
             self.delete_published().await?;
         }
         outcome(confirmed.len(), confirmations.failure)
@@ -197,8 +197,9 @@ impl Relay {
 
     /// Deletes the rows confirmed and not yet deleted. On failure they stay
     /// pending, to be deleted at the next step (or published again by a
-    /// sweep if this process dies first).
-    async fn delete_published(&mut self) -> Result<(), RelayError> {
+    /// sweep if this process dies first). Tests call this to see the table
+    /// as a relay that ran a while leaves it.
+    pub async fn delete_published(&mut self) -> Result<(), RelayError> {
         if self.published.undeleted().is_empty() {
             return Ok(());
         }
@@ -227,26 +228,33 @@ impl Relay {
     }
 
     /// Relays until `shutdown` completes: the rows handed over as soon as
-    /// they come, and a sweep every `poll_interval` for rows older than
-    /// `sweep_after` that no live process handed over. Failures pause with
-    /// bounded, jittered backoff.
+    /// they come, their deletes `delete_after` the first was confirmed, and
+    /// a sweep every `poll_interval` for rows older than `sweep_after` that
+    /// no live process handed over. Failures pause with bounded, jittered
+    /// backoff.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
         let mut backoff = Backoff::new(Duration::from_millis(50), self.settings.max_backoff);
         let mut next_sweep = tokio::time::Instant::now();
         tokio::pin!(shutdown);
         loop {
-            // Rows a failed step put back, or left undeleted, are tried again
-            // before waiting.
-            let step = if !self.handoff.is_empty() || !self.published.undeleted().is_empty() {
+            // Rows a failed step put back are tried again before waiting.
+            let delete_due = self.published.delete_due(self.settings.delete_after);
+            let step = if !self.handoff.is_empty() {
                 self.drain_handoff().await
             } else {
                 tokio::select! {
                     () = self.handoff.ready() => self.drain_handoff().await,
+                    () = sleep_until(delete_due) => self.delete_published().await,
                     () = tokio::time::sleep_until(next_sweep) => {
                         next_sweep = tokio::time::Instant::now() + self.settings.poll_interval;
                         self.sweep().await
                     }
-                    () = &mut shutdown => return,
+                    () = &mut shutdown => {
+                        if let Err(error) = self.delete_published().await {
+                            tracing::debug!(%error, "published rows left undeleted; a sweep sends them again");
+                        }
+                        return;
+                    }
                 }
             };
             self.read_backlog().await;
@@ -266,10 +274,13 @@ impl Relay {
         while !self.handoff.is_empty() {
             self.publish_handed_over().await?;
         }
-        self.delete_published().await
+        Ok(())
     }
 
+    /// Deletes what this relay published first, so that the sweep does not
+    /// take those rows for left behind.
     async fn sweep(&mut self) -> Result<(), RelayError> {
+        self.delete_published().await?;
         while self.sweep_once(self.settings.sweep_after).await? > 0 {}
         Ok(())
     }
@@ -285,6 +296,14 @@ impl Relay {
             Ok((count, oldest_age)) => self.metrics.backlog(count, oldest_age),
             Err(error) => tracing::debug!(%error, relay = %self.publisher.name(), "outbox backlog not read"),
         }
+    }
+}
+
+/// Completes at `due`, or never when there is nothing due.
+async fn sleep_until(due: Option<tokio::time::Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due).await,
+        None => std::future::pending().await,
     }
 }
 

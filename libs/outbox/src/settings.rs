@@ -67,6 +67,12 @@ pub struct RelaySettings {
     pub sweep_after: Duration,
     /// `OUTBOX_MAX_BACKOFF_MS`: the longest pause after repeated failures.
     pub max_backoff: Duration,
+    /// `OUTBOX_DELETE_AFTER_MS`: how long published rows may wait to be
+    /// deleted together (or until a batch's worth have gathered). One
+    /// delete a round trip per many events instead of one per event; a
+    /// process that dies meanwhile leaves them to be published again, which
+    /// consumers skip.
+    pub delete_after: Duration,
 }
 
 impl RelaySettings {
@@ -76,6 +82,7 @@ impl RelaySettings {
             poll_interval: Duration::from_millis(env_or("OUTBOX_POLL_INTERVAL_MS", 1000)?),
             sweep_after: Duration::from_millis(env_or("OUTBOX_SWEEP_AFTER_MS", 3000)?),
             max_backoff: Duration::from_millis(env_or("OUTBOX_MAX_BACKOFF_MS", 5000)?),
+            delete_after: Duration::from_millis(env_or("OUTBOX_DELETE_AFTER_MS", 100)?),
         })
     }
 }
