@@ -177,3 +177,48 @@ async fn a_poison_message_in_a_batch_is_parked_alone_and_the_rest_is_applied_onc
     assert!(parked[0].error.starts_with("poison"), "{:?}", parked[0].error);
     assert_eq!(bed.scalar("SELECT count(*) FROM inbox").await, 60);
 }
+
+#[tokio::test]
+async fn messages_applied_before_are_skipped_in_a_batch_and_the_rest_is_applied_once() {
+    let mut bed = test_bed().await;
+    bed.broker.consumer_batch = 16;
+    let consumer = bed.consumer();
+    let mut relay = bed.relay();
+    for sequence in 0..40 {
+        let message = event(&format!("a-{}", sequence % 5), sequence);
+        bed.enqueue(&message).await;
+        // Every eighth is applied before its delivery, as after a consumer
+        // that died between its commit and its ack.
+        if sequence % 8 == 0 {
+            let incoming = IncomingMessage {
+                message_id: message.message_id,
+                event_type: message.event_type.clone(),
+                schema_version: message.schema_version,
+                aggregate_id: message.aggregate_id.clone(),
+                traceparent: None,
+                attempt: 1,
+                body: serde_json::to_vec(&message.payload).expect("serialisable"),
+            };
+            assert_eq!(
+                consumer.process(&incoming).await.expect("applied"),
+                Outcome::Applied
+            );
+        }
+    }
+    while relay.relay_once().await.expect("relayed") > 0 {}
+
+    let _consumer = bed.run_consumer();
+
+    wait_until(10, || async { bed.effects().await == 40 }).await;
+    let applied_twice = bed
+        .scalar("SELECT count(*) FROM (SELECT message_id FROM effects GROUP BY message_id HAVING count(*) > 1) twice")
+        .await;
+    assert_eq!(applied_twice, 0);
+    let shared_transactions = bed
+        .scalar("SELECT count(*) FROM (SELECT transaction FROM effects GROUP BY transaction HAVING count(*) > 1) shared")
+        .await;
+    assert!(
+        shared_transactions > 0,
+        "batches were applied in one transaction each"
+    );
+}

@@ -59,7 +59,7 @@ pub use handoff::Handoff;
 pub use message::{OutboxMessage, headers};
 pub use relay::{Claimed, Relay, RelayError};
 pub use settings::{BrokerSettings, RelaySettings};
-pub use store::{Stored, enqueue, enqueue_all};
+pub use store::{InsertedRow, Rows, Stored, enqueue, enqueue_all};
 
 /// The outbox table's migrations; a service runs them beside its own.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

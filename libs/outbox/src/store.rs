@@ -1,5 +1,7 @@
 //! The outbox table's writes: events in, published events out.
 use platform::database::DbError;
+use sqlx::postgres::{PgArguments, Postgres};
+use sqlx::query::QueryAs;
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
@@ -42,6 +44,8 @@ impl Stored {
 /// delivery of the one before, as the saga's are), every older one. It
 /// does not see the rows of its own statement; their order is the order
 /// they are handed over in.
+#[doc(hidden)]
+#[macro_export]
 macro_rules! returning {
     () => {
         " RETURNING position, message_id, \
@@ -85,6 +89,93 @@ pub async fn enqueue(executor: &mut PgConnection, message: &OutboxMessage) -> Re
     })
 }
 
+/// The insert of [`Rows`] into the outbox, as a statement of its own or as
+/// a common table expression of the caller's statement (`WITH stored AS
+/// (...)`). Its parameters are `$1` to `$8`; it returns `position,
+/// message_id, older` for each row.
+#[macro_export]
+macro_rules! insert_rows {
+    () => {
+        concat!(
+            "INSERT INTO outbox (message_id, exchange, routing_key, event_type, schema_version, \
+                                 aggregate_id, payload, traceparent) \
+             SELECT message_id, exchange, routing_key, event_type, schema_version, aggregate_id, \
+                    payload, traceparent \
+             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], \
+                         $7::jsonb[], $8::text[]) WITH ORDINALITY \
+                 AS m (message_id, exchange, routing_key, event_type, schema_version, aggregate_id, \
+                       payload, traceparent, n) \
+             ORDER BY n",
+            $crate::returning!()
+        )
+    };
+}
+
+/// What [`insert_rows!`] returns for each row.
+pub type InsertedRow = (i64, Uuid, Vec<i64>);
+
+/// Events for the outbox, written by one statement, which may be the
+/// caller's own: a step that writes its state and its events in one
+/// statement makes one round trip instead of two. Such a statement embeds
+/// [`insert_rows!`], binds [`Rows::bind`] first (`$1` to `$8`) and its own
+/// parameters from `$9` on, and gives what the insert returned to
+/// [`Rows::stored`].
+#[derive(Debug)]
+pub struct Rows {
+    messages: Vec<OutboxMessage>,
+}
+
+impl Rows {
+    /// The messages, each with its own trace context or else the current
+    /// span's.
+    pub fn new(messages: Vec<OutboxMessage>) -> Self {
+        let current = tracing::Span::current();
+        let messages = messages.into_iter().map(|m| m.traced_by(&current)).collect();
+        Rows { messages }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+
+    pub fn bind<'q, O>(
+        &self,
+        query: QueryAs<'q, Postgres, O, PgArguments>,
+    ) -> QueryAs<'q, Postgres, O, PgArguments> {
+        let messages = &self.messages;
+        let column = |f: fn(&OutboxMessage) -> String| messages.iter().map(f).collect::<Vec<_>>();
+        query
+            .bind(messages.iter().map(|m| m.message_id).collect::<Vec<_>>())
+            .bind(column(|m| m.exchange.clone()))
+            .bind(column(|m| m.routing_key.clone()))
+            .bind(column(|m| m.event_type.clone()))
+            .bind(messages.iter().map(|m| m.schema_version).collect::<Vec<_>>())
+            .bind(column(|m| m.aggregate_id.clone()))
+            .bind(messages.iter().map(|m| m.payload.clone()).collect::<Vec<_>>())
+            .bind(messages.iter().map(|m| m.traceparent.clone()).collect::<Vec<_>>())
+    }
+
+    /// The rows written, in position order, to hand over after the commit.
+    pub fn stored(self, mut inserted: Vec<InsertedRow>) -> Vec<Stored> {
+        // Matched by id: RETURNING promises no order.
+        let mut stored: Vec<Stored> = self
+            .messages
+            .into_iter()
+            .filter_map(|message| {
+                let at = inserted.iter().position(|(_, id, _)| *id == message.message_id)?;
+                let (position, _, older) = inserted.swap_remove(at);
+                Some(Stored {
+                    position,
+                    message,
+                    older,
+                })
+            })
+            .collect();
+        stored.sort_by_key(|s| s.position);
+        stored
+    }
+}
+
 /// Writes every message into the outbox, in their order, with one
 /// statement: what a consumer does for the events of a whole batch.
 pub async fn enqueue_all(
@@ -96,46 +187,12 @@ pub async fn enqueue_all(
         1 => return Ok(vec![enqueue(executor, &messages[0]).await?]),
         _ => {}
     }
-    let current = tracing::Span::current();
-    let messages: Vec<_> = messages.into_iter().map(|m| m.traced_by(&current)).collect();
-    let column = |f: fn(&OutboxMessage) -> String| messages.iter().map(f).collect::<Vec<_>>();
-    let mut rows: Vec<(i64, Uuid, Vec<i64>)> = sqlx::query_as(concat!(
-        "INSERT INTO outbox (message_id, exchange, routing_key, event_type, schema_version, \
-                             aggregate_id, payload, traceparent) \
-         SELECT message_id, exchange, routing_key, event_type, schema_version, aggregate_id, payload, \
-                traceparent \
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], \
-                     $7::jsonb[], $8::text[]) WITH ORDINALITY \
-             AS m (message_id, exchange, routing_key, event_type, schema_version, aggregate_id, payload, \
-                   traceparent, n) \
-         ORDER BY n",
-        returning!()
-    ))
-    .bind(messages.iter().map(|m| m.message_id).collect::<Vec<_>>())
-    .bind(column(|m| m.exchange.clone()))
-    .bind(column(|m| m.routing_key.clone()))
-    .bind(column(|m| m.event_type.clone()))
-    .bind(messages.iter().map(|m| m.schema_version).collect::<Vec<_>>())
-    .bind(column(|m| m.aggregate_id.clone()))
-    .bind(messages.iter().map(|m| m.payload.clone()).collect::<Vec<_>>())
-    .bind(messages.iter().map(|m| m.traceparent.clone()).collect::<Vec<_>>())
-    .fetch_all(executor)
-    .await?;
-    // Matched by id: RETURNING promises no order.
-    let mut stored: Vec<Stored> = messages
-        .into_iter()
-        .filter_map(|message| {
-            let at = rows.iter().position(|(_, id, _)| *id == message.message_id)?;
-            let (position, _, older) = rows.swap_remove(at);
-            Some(Stored {
-                position,
-                message,
-                older,
-            })
-        })
-        .collect();
-    stored.sort_by_key(|s| s.position);
-    Ok(stored)
+    let rows = Rows::new(messages);
+    let inserted = rows
+        .bind(sqlx::query_as(insert_rows!()))
+        .fetch_all(executor)
+        .await?;
+    Ok(rows.stored(inserted))
 }
 
 /// Deletes published rows, in the caller's transaction or on their own.

@@ -1,8 +1,11 @@
+use std::collections::HashSet;
 use std::future::Future;
 
 use outbox::Handoff;
+use platform::database::DbError;
 use sqlx::PgPool;
 use tracing::Instrument;
+use uuid::Uuid;
 
 use super::{Handler, HandlerError, IncomingMessage, Outcome};
 
@@ -93,12 +96,91 @@ impl<H: Handler> ApplyOnce for PgInbox<H> {
     }
 }
 
+/// The inbox record of a batch and the events it emits, in one statement:
+/// the outbox insert (`$1` to `$8`) and the inbox insert (`$9`, `$10`).
+/// Rows with a position are the events written; rows without, the message
+/// ids recorded now.
+const RECORD_AND_ENQUEUE: &str = concat!(
+    "WITH stored AS (",
+    outbox::insert_rows!(),
+    "), recorded AS ( \
+         INSERT INTO inbox (consumer, message_id) SELECT $9, unnest($10::uuid[]) \
+         ON CONFLICT DO NOTHING RETURNING message_id) \
+     SELECT position, message_id, older FROM stored \
+     UNION ALL \
+     SELECT NULL, message_id, NULL FROM recorded"
+);
+
 impl<H: Handler> PgInbox<H> {
+    /// Applies the messages once each: first as if none had been applied
+    /// before, which is the common case and a round trip cheaper; when one
+    /// had been (or that attempt failed), by checking the inbox first.
+    async fn apply_all(
+        &self,
+        consumer: &str,
+        messages: &[(&IncomingMessage, &tracing::Span)],
+    ) -> Result<Vec<Outcome>, HandlerError> {
+        match self.apply_all_unseen(consumer, messages).await {
+            Ok(Some(outcomes)) => Ok(outcomes),
+            Ok(None) => self.apply_all_checked(consumer, messages).await,
+            Err(error) => {
+                tracing::debug!(%error, "applying as unseen failed; checking the inbox first");
+                self.apply_all_checked(consumer, messages).await
+            }
+        }
+    }
+
+    /// One transaction: every handler, then one statement that records the
+    /// message ids in the inbox and writes the events, then the commit.
+    /// `None`, with everything rolled back, when a message id was recorded
+    /// before (or repeats in the batch): its effect must not be applied
+    /// twice.
+    async fn apply_all_unseen(
+        &self,
+        consumer: &str,
+        messages: &[(&IncomingMessage, &tracing::Span)],
+    ) -> Result<Option<Vec<Outcome>>, HandlerError> {
+        let ids: Vec<Uuid> = messages.iter().map(|(message, _)| message.message_id).collect();
+        if ids.iter().collect::<HashSet<_>>().len() < ids.len() {
+            return Ok(None);
+        }
+        let mut tx = self.pool.begin().await?;
+        let mut emitted = Vec::new();
+        for (message, span) in messages {
+            let events = self
+                .handler
+                .handle(&mut tx, message)
+                .instrument((*span).clone())
+                .await?;
+            emitted.extend(events.into_iter().map(|event| event.traced_by(span)));
+        }
+        let rows = outbox::Rows::new(emitted);
+        let written: Vec<(Option<i64>, Uuid, Option<Vec<i64>>)> = rows
+            .bind(sqlx::query_as(RECORD_AND_ENQUEUE))
+            .bind(consumer)
+            .bind(&ids)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(DbError::from)?;
+        let (inserted, recorded): (Vec<_>, Vec<_>) = written.into_iter().partition(|row| row.0.is_some());
+        if recorded.len() < ids.len() {
+            tx.rollback().await.map_err(DbError::from)?;
+            return Ok(None);
+        }
+        tx.commit().await.map_err(DbError::from)?;
+        let inserted = inserted
+            .into_iter()
+            .map(|(position, id, older)| (position.unwrap_or_default(), id, older.unwrap_or_default()))
+            .collect();
+        self.hand_off(rows.stored(inserted));
+        Ok(Some(vec![Outcome::Applied; messages.len()]))
+    }
+
     /// One transaction, one inbox statement, one outbox statement and one
     /// commit for any number of messages, each handled in its span; a
     /// message id seen before (or twice among them) is skipped, and when
     /// every one is, nothing is committed.
-    async fn apply_all(
+    async fn apply_all_checked(
         &self,
         consumer: &str,
         messages: &[(&IncomingMessage, &tracing::Span)],

@@ -20,24 +20,36 @@ pub async fn lock_for_checkout(tx: &mut PgConnection, id: &OrderId) -> Result<Op
     Ok(order)
 }
 
-/// Makes the order `checking_out` under `entry`'s saga and records the
-/// saga's first step in the timeline, in one statement.
-pub async fn start_saga(tx: &mut PgConnection, id: &OrderId, entry: &TimelineEntry) -> Result<(), DbError> {
-    sqlx::query(
-        "WITH started AS ( \
-             UPDATE orders SET status = 'checking_out', saga_id = $2, failure_reason = NULL WHERE id = $1) \
-         INSERT INTO saga_events (order_id, saga_id, service, event, detail, occurred_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(id.as_str())
-    .bind(entry.saga_id)
-    .bind(&entry.service)
-    .bind(&entry.event)
-    .bind(&entry.detail)
-    .bind(entry.at)
-    .execute(tx)
-    .await?;
-    Ok(())
+/// Makes the order `checking_out` under `entry`'s saga, records the saga's
+/// first step in the timeline and writes `request` (its event) into the
+/// outbox: one statement. Returns what the outbox insert returned.
+pub async fn start_saga(
+    tx: &mut PgConnection,
+    id: &OrderId,
+    entry: &TimelineEntry,
+    request: &outbox::Rows,
+) -> Result<Vec<outbox::InsertedRow>, DbError> {
+    let inserted = request
+        .bind(sqlx::query_as(concat!(
+            "WITH stored AS (",
+            outbox::insert_rows!(),
+            "), started AS ( \
+                 UPDATE orders SET status = 'checking_out', saga_id = $10, failure_reason = NULL \
+                 WHERE id = $9), \
+             timeline AS ( \
+                 INSERT INTO saga_events (order_id, saga_id, service, event, detail, occurred_at) \
+                 VALUES ($9, $10, $11, $12, $13, $14)) \
+             SELECT position, message_id, older FROM stored"
+        )))
+        .bind(id.as_str())
+        .bind(entry.saga_id)
+        .bind(&entry.service)
+        .bind(&entry.event)
+        .bind(&entry.detail)
+        .bind(entry.at)
+        .fetch_all(tx)
+        .await?;
+    Ok(inserted)
 }
 
 /// Status and failure reason, read without locking.

@@ -62,10 +62,10 @@ impl OrderStore for PostgresStore {
             Plan::Answer(started) => return Ok(started),
             Plan::Start(saga) => *saga,
         };
-        saga::start_saga(&mut tx, id, &entry).await?;
-        let stored = outbox::enqueue(&mut tx, &events::message(&event)).await?;
+        let request = outbox::Rows::new(vec![events::message(&event)]);
+        let inserted = saga::start_saga(&mut tx, id, &entry, &request).await?;
         tx.commit().await.map_err(DbError::from)?;
-        self.handoff.committed(vec![stored]);
+        self.handoff.committed(request.stored(inserted));
         Ok(Started::Running(Some(event.saga_id)))
     }
 
