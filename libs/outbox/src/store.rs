@@ -92,10 +92,15 @@ pub async fn enqueue(executor: &mut PgConnection, message: &OutboxMessage) -> Re
 /// The insert of [`Rows`] into the outbox, as a statement of its own or as
 /// a common table expression of the caller's statement (`WITH stored AS
 /// (...)`). Its parameters are `$1` to `$8`; it returns `position,
-/// message_id, older` for each row.
+/// message_id, older` for each row. `insert_rows!("WHERE ...")` inserts the
+/// rows only where the condition holds, e.g. only if the caller's own
+/// write in the same statement took place.
 #[macro_export]
 macro_rules! insert_rows {
     () => {
+        $crate::insert_rows!("")
+    };
+    ($condition:literal) => {
         concat!(
             "INSERT INTO outbox (message_id, exchange, routing_key, event_type, schema_version, \
                                  aggregate_id, payload, traceparent) \
@@ -104,8 +109,9 @@ macro_rules! insert_rows {
              FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], \
                          $7::jsonb[], $8::text[]) WITH ORDINALITY \
                  AS m (message_id, exchange, routing_key, event_type, schema_version, aggregate_id, \
-                       payload, traceparent, n) \
-             ORDER BY n",
+                       payload, traceparent, n) ",
+            $condition,
+            " ORDER BY n",
             $crate::returning!()
         )
     };

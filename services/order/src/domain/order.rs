@@ -30,7 +30,7 @@ pub type ItemId = Id<ItemKind>;
 pub type UserId = Id<UserKind>;
 
 /// An order as `GET /orders/find/{order_id}` answers it.
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Order {
     pub order_id: String,
     pub paid: bool,

@@ -2,54 +2,64 @@
 use std::collections::HashSet;
 
 use platform::database::DbError;
-use sqlx::{PgConnection, PgExecutor};
+use sqlx::PgExecutor;
 
 use uuid::Uuid;
 
 use crate::domain::{Ended, Order, OrderId, SagaEnd, SagaStep, TimelineEntry};
 
-/// The order, locked for the transaction.
-pub async fn lock_for_checkout(tx: &mut PgConnection, id: &OrderId) -> Result<Option<Order>, DbError> {
+/// The order as a checkout decides on it, read without a lock:
+/// [`start_saga`] writes only if it is still as read.
+pub async fn read_for_checkout(
+    executor: impl PgExecutor<'_>,
+    id: &OrderId,
+) -> Result<Option<Order>, DbError> {
     let order = sqlx::query_as(
-        "SELECT id AS order_id, paid, items, user_id, total_cost, status FROM orders \
-         WHERE id = $1 FOR UPDATE",
+        "SELECT id AS order_id, paid, items, user_id, total_cost, status FROM orders WHERE id = $1",
     )
     .bind(id.as_str())
-    .fetch_optional(tx)
+    .fetch_optional(executor)
     .await?;
     Ok(order)
 }
 
-/// Makes the order `checking_out` under `entry`'s saga, records the saga's
-/// first step in the timeline and writes `request` (its event) into the
-/// outbox: one statement. Returns what the outbox insert returned.
+/// If `read` is still the order as stored, makes it `checking_out` under
+/// `entry`'s saga, records the saga's first step in the timeline and writes
+/// `request` (its event) into the outbox: one statement, atomic with no
+/// transaction around it, so one round trip. `None` when the order changed
+/// since it was read (another checkout started a saga, or a line was added)
+/// and nothing was written: the caller decides again on a fresh read.
 pub async fn start_saga(
-    tx: &mut PgConnection,
-    id: &OrderId,
+    executor: impl PgExecutor<'_>,
+    read: &Order,
     entry: &TimelineEntry,
     request: &outbox::Rows,
-) -> Result<Vec<outbox::InsertedRow>, DbError> {
-    let inserted = request
+) -> Result<Option<Vec<outbox::InsertedRow>>, DbError> {
+    let inserted: Vec<outbox::InsertedRow> = request
         .bind(sqlx::query_as(concat!(
-            "WITH stored AS (",
-            outbox::insert_rows!(),
-            "), started AS ( \
+            "WITH started AS ( \
                  UPDATE orders SET status = 'checking_out', saga_id = $10, failure_reason = NULL \
-                 WHERE id = $9), \
-             timeline AS ( \
+                 WHERE id = $9 AND status = $15 AND total_cost = $16 AND items = $17 \
+                 RETURNING id), \
+             stored AS (",
+            outbox::insert_rows!("WHERE EXISTS (SELECT 1 FROM started)"),
+            "), timeline AS ( \
                  INSERT INTO saga_events (order_id, saga_id, service, event, detail, occurred_at) \
-                 VALUES ($9, $10, $11, $12, $13, $14)) \
+                 SELECT $9, $10, $11, $12, $13, $14 WHERE EXISTS (SELECT 1 FROM started)) \
              SELECT position, message_id, older FROM stored"
         )))
-        .bind(id.as_str())
+        .bind(&read.order_id)
         .bind(entry.saga_id)
         .bind(&entry.service)
         .bind(&entry.event)
         .bind(&entry.detail)
         .bind(entry.at)
-        .fetch_all(tx)
+        .bind(&read.status)
+        .bind(read.total_cost)
+        .bind(sqlx::types::Json(&read.items))
+        .fetch_all(executor)
         .await?;
-    Ok(inserted)
+    Ok((!inserted.is_empty()).then_some(inserted))
 }
 
 /// Status and failure reason, read without locking.

@@ -17,6 +17,11 @@ use crate::domain::{Ended, Order, OrderId, SagaStep, TimelineEntry};
 use crate::error::OrderError;
 use crate::storage::{Applied, Operation, OrderStore, Shutdown};
 
+/// How many times a checkout decides again when the order keeps changing
+/// between its read and its start; then it answers as a conflict, which the
+/// waiting checkout retries with backoff.
+const START_ATTEMPTS: usize = 8;
+
 /// How long the database may take to answer a health check's `SELECT 1`.
 const PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -52,21 +57,28 @@ impl OrderStore for PostgresStore {
         Ok(orders::find_order(&self.pool, id).await?)
     }
 
-    /// Concurrent checkouts of one order queue on the row lock; the first
-    /// starts the saga and the others join it.
+    /// Decides on the order as read, then starts the saga only if the
+    /// order is still as read (one statement each, no transaction): of
+    /// concurrent checkouts of one order, the first starts the saga, and
+    /// the others find the order changed, read it again and join.
     #[tracing::instrument(skip(self))]
     async fn start_or_join(&self, id: &OrderId) -> Result<Started, OrderError> {
-        let mut tx = self.pool.begin().await.map_err(DbError::from)?;
-        let order = saga::lock_for_checkout(&mut tx, id).await?;
-        let NewSaga { event, entry } = match plan(id, order)? {
-            Plan::Answer(started) => return Ok(started),
-            Plan::Start(saga) => *saga,
-        };
-        let request = outbox::Rows::new(vec![events::message(&event)]);
-        let inserted = saga::start_saga(&mut tx, id, &entry, &request).await?;
-        tx.commit().await.map_err(DbError::from)?;
-        self.handoff.committed(request.stored(inserted));
-        Ok(Started::Running(Some(event.saga_id)))
+        for _ in 0..START_ATTEMPTS {
+            let order = saga::read_for_checkout(&self.pool, id).await?;
+            let Some(read) = order.clone() else {
+                return Err(OrderError::OrderNotFound(id.clone()));
+            };
+            let NewSaga { event, entry } = match plan(id, order)? {
+                Plan::Answer(started) => return Ok(started),
+                Plan::Start(saga) => *saga,
+            };
+            let request = outbox::Rows::new(vec![events::message(&event)]);
+            if let Some(inserted) = saga::start_saga(&self.pool, &read, &entry, &request).await? {
+                self.handoff.committed(request.stored(inserted));
+                return Ok(Started::Running(Some(event.saga_id)));
+            }
+        }
+        Err(DbError::Conflict.into())
     }
 
     async fn outcome(&self, id: &OrderId) -> Result<Option<(String, Option<String>)>, OrderError> {
