@@ -155,15 +155,9 @@ async fn a_poison_message_in_a_batch_is_parked_alone_and_the_rest_is_applied_onc
         parking::list(&bed.broker, QUEUE).await.expect("listed").len() == 1
     })
     .await;
-    let applied_twice = bed
-        .scalar("SELECT count(*) FROM (SELECT message_id FROM effects GROUP BY message_id HAVING count(*) > 1) twice")
-        .await;
-    assert_eq!(applied_twice, 0);
-    let shared_transactions = bed
-        .scalar("SELECT count(*) FROM (SELECT transaction FROM effects GROUP BY transaction HAVING count(*) > 1) shared")
-        .await;
+    assert_eq!(bed.applied_twice().await, 0);
     assert!(
-        shared_transactions > 0,
+        bed.shared_transactions().await > 0,
         "some messages were applied in one transaction"
     );
     let out_of_order = bed

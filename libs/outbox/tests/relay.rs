@@ -114,6 +114,15 @@ impl TestBed {
         (handoff, stop)
     }
 
+    /// The `sequence` of every event in the probe queue now, in order.
+    async fn sequences(&self) -> Vec<i64> {
+        self.drain()
+            .await
+            .iter()
+            .map(|(_, body)| body["sequence"].as_i64().expect("sequence"))
+            .collect()
+    }
+
     /// Everything in the probe queue now, acknowledged.
     async fn drain(&self) -> Vec<(String, serde_json::Value)> {
         let queue = self.broker.name("probe");
@@ -265,12 +274,7 @@ async fn rows_behind_rows_the_same_relay_publishes_go_at_once_in_order() {
     handoff.committed(rows);
 
     wait_until(|| async { outbox::pending_count(&bed.pool).await.expect("count") == 0 }).await;
-    let sequences: Vec<i64> = bed
-        .drain()
-        .await
-        .iter()
-        .map(|(_, body)| body["sequence"].as_i64().expect("sequence"))
-        .collect();
+    let sequences = bed.sequences().await;
     assert_eq!(sequences, vec![1, 2]);
 }
 
@@ -285,12 +289,7 @@ async fn a_row_nobody_handed_over_is_swept_and_the_rows_behind_it_wait_for_it() 
     handoff.committed(vec![behind]);
 
     wait_until(|| async { outbox::pending_count(&bed.pool).await.expect("count") == 0 }).await;
-    let sequences: Vec<i64> = bed
-        .drain()
-        .await
-        .iter()
-        .map(|(_, body)| body["sequence"].as_i64().expect("sequence"))
-        .collect();
+    let sequences = bed.sequences().await;
     assert_eq!(
         sequences,
         vec![1, 2],

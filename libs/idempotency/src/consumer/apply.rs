@@ -145,15 +145,7 @@ impl<H: Handler> PgInbox<H> {
             return Ok(None);
         }
         let mut tx = self.pool.begin().await?;
-        let mut emitted = Vec::new();
-        for (message, span) in messages {
-            let events = self
-                .handler
-                .handle(&mut tx, message)
-                .instrument((*span).clone())
-                .await?;
-            emitted.extend(events.into_iter().map(|event| event.traced_by(span)));
-        }
+        let emitted = self.handle_all(&mut tx, messages.iter().copied()).await?;
         let rows = outbox::Rows::new(emitted);
         let written: Vec<(Option<i64>, Uuid, Option<Vec<i64>>)> = rows
             .bind(sqlx::query_as(RECORD_AND_ENQUEUE))
@@ -191,18 +183,28 @@ impl<H: Handler> PgInbox<H> {
         if !fresh.contains(&true) {
             return Ok(vec![Outcome::Duplicate; messages.len()]);
         }
-        let mut emitted = Vec::new();
-        for ((message, span), _) in messages.iter().zip(&fresh).filter(|(_, fresh)| **fresh) {
-            let events = self
-                .handler
-                .handle(&mut tx, message)
-                .instrument((*span).clone())
-                .await?;
-            emitted.extend(events.into_iter().map(|event| event.traced_by(span)));
-        }
+        let unseen = messages.iter().zip(&fresh).filter(|(_, fresh)| **fresh);
+        let emitted = self
+            .handle_all(&mut tx, unseen.map(|(message, _)| *message))
+            .await?;
         let stored = outbox::enqueue_all(&mut tx, emitted).await?;
         tx.commit().await?;
         self.hand_off(stored);
         Ok(fresh.into_iter().map(Outcome::recorded_now).collect())
+    }
+
+    /// Runs the handler of each message, in order, each in its span; the
+    /// events they emit carry that span's trace.
+    async fn handle_all<'m>(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        messages: impl Iterator<Item = (&'m IncomingMessage, &'m tracing::Span)>,
+    ) -> Result<Vec<outbox::OutboxMessage>, HandlerError> {
+        let mut emitted = Vec::new();
+        for (message, span) in messages {
+            let events = self.handler.handle(tx, message).instrument(span.clone()).await?;
+            emitted.extend(events.into_iter().map(|event| event.traced_by(span)));
+        }
+        Ok(emitted)
     }
 }

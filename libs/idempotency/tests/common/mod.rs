@@ -141,6 +141,18 @@ impl TestBed {
         self.handoff.committed(vec![stored]);
     }
 
+    /// Messages whose effect was applied more than once.
+    pub async fn applied_twice(&self) -> i64 {
+        self.scalar("SELECT count(*) FROM (SELECT message_id FROM effects GROUP BY message_id HAVING count(*) > 1) twice")
+            .await
+    }
+
+    /// Transactions that applied more than one message.
+    pub async fn shared_transactions(&self) -> i64 {
+        self.scalar("SELECT count(*) FROM (SELECT transaction FROM effects GROUP BY transaction HAVING count(*) > 1) shared")
+            .await
+    }
+
     pub async fn effects(&self) -> i64 {
         self.scalar("SELECT count(*) FROM effects").await
     }

@@ -119,19 +119,14 @@ mod tests {
     use super::*;
     use futures::FutureExt;
 
-    fn ended(order_id: &str, end: SagaEnd) -> Ended {
-        Ended {
-            order_id: order_id.into(),
-            saga_id: Uuid::now_v7(),
-            end,
-        }
-    }
-
     #[test]
     fn a_waiter_here_is_told_how_its_saga_ended_and_the_others_are_left_to_announce() {
         let outcomes = Outcomes::default();
         let mut waiting = outcomes.subscribe("here");
-        let (here, elsewhere) = (ended("here", SagaEnd::Paid), ended("there", SagaEnd::Paid));
+        let (here, elsewhere) = (
+            Ended::of("here", SagaEnd::Paid),
+            Ended::of("there", SagaEnd::Paid),
+        );
 
         let unheard = outcomes.settle(&[here.clone(), elsewhere.clone()]);
 
@@ -151,7 +146,7 @@ mod tests {
         let outcomes = Outcomes::default();
         drop(outcomes.subscribe("gone"));
 
-        let unheard = outcomes.settle(&[ended("gone", SagaEnd::Failed("no".into()))]);
+        let unheard = outcomes.settle(&[Ended::of("gone", SagaEnd::Failed("no".into()))]);
 
         assert_eq!(unheard.len(), 1);
     }

@@ -49,3 +49,15 @@ pub struct Ended {
     pub saga_id: Uuid,
     pub end: SagaEnd,
 }
+
+#[cfg(test)]
+impl Ended {
+    /// A fresh saga of `order_id` that ended so.
+    pub(crate) fn of(order_id: &str, end: SagaEnd) -> Self {
+        Ended {
+            order_id: order_id.into(),
+            saga_id: Uuid::now_v7(),
+            end,
+        }
+    }
+}

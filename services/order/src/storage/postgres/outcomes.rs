@@ -122,25 +122,16 @@ async fn listen_once(pool: &PgPool, outcomes: &Outcomes, backoff: &mut Backoff) 
 mod tests {
     use super::*;
     use crate::domain::SagaEnd;
-    use uuid::Uuid;
-
-    fn ended(order_id: &str, end: SagaEnd) -> Ended {
-        Ended {
-            order_id: order_id.into(),
-            saga_id: Uuid::now_v7(),
-            end,
-        }
-    }
 
     #[test]
     fn outcomes_are_announced_in_as_few_payloads_as_fit() {
         let long = "x".repeat(3_000);
         let all = vec![
-            ended("1", SagaEnd::Paid),
-            ended("a,\"b\"", SagaEnd::Failed("out of stock".into())),
-            ended(&long, SagaEnd::Paid),
-            ended(&long, SagaEnd::Paid),
-            ended(&long, SagaEnd::Failed(long.clone())),
+            Ended::of("1", SagaEnd::Paid),
+            Ended::of("a,\"b\"", SagaEnd::Failed("out of stock".into())),
+            Ended::of(&long, SagaEnd::Paid),
+            Ended::of(&long, SagaEnd::Paid),
+            Ended::of(&long, SagaEnd::Failed(long.clone())),
         ];
 
         let sent = payloads(&all);
