@@ -197,9 +197,8 @@ impl Relay {
 
     /// Deletes the rows confirmed and not yet deleted. On failure they stay
     /// pending, to be deleted at the next step (or published again by a
-    /// sweep if this process dies first). Tests call this to see the table
-    /// as a relay that ran a while leaves it.
-    pub async fn delete_published(&mut self) -> Result<(), RelayError> {
+    /// sweep if this process dies first).
+    async fn delete_published(&mut self) -> Result<(), RelayError> {
         if self.published.undeleted().is_empty() {
             return Ok(());
         }
