@@ -27,8 +27,10 @@ pub struct Stored {
     pub older: Vec<i64>,
 }
 
+#[cfg(test)]
 impl Stored {
-    pub fn new(position: i64, message: OutboxMessage) -> Self {
+    /// A row as a sweep claims it: no older rows named.
+    pub(crate) fn new(position: i64, message: OutboxMessage) -> Self {
         Stored {
             position,
             message,
@@ -138,10 +140,6 @@ impl Rows {
         let current = tracing::Span::current();
         let messages = messages.into_iter().map(|m| m.traced_by(&current)).collect();
         Rows { messages }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.messages.is_empty()
     }
 
     pub fn bind<'q, O>(

@@ -154,15 +154,15 @@ impl<H: Handler> PgInbox<H> {
             .fetch_all(&mut *tx)
             .await
             .map_err(DbError::from)?;
-        let (inserted, recorded): (Vec<_>, Vec<_>) = written.into_iter().partition(|row| row.0.is_some());
-        if recorded.len() < ids.len() {
+        let recorded = written.iter().filter(|(position, ..)| position.is_none()).count();
+        if recorded < ids.len() {
             tx.rollback().await.map_err(DbError::from)?;
             return Ok(None);
         }
         tx.commit().await.map_err(DbError::from)?;
-        let inserted = inserted
+        let inserted = written
             .into_iter()
-            .map(|(position, id, older)| (position.unwrap_or_default(), id, older.unwrap_or_default()))
+            .filter_map(|(position, id, older)| Some((position?, id, older.unwrap_or_default())))
             .collect();
         self.hand_off(rows.stored(inserted));
         Ok(Some(vec![Outcome::Applied; messages.len()]))

@@ -39,7 +39,7 @@ pub struct NewSaga {
 /// Decides a checkout of `order`: a paid order answers at once, a running
 /// saga is joined, anything else starts a new saga for the order's items,
 /// summed per item.
-pub fn plan(order_id: &OrderId, order: Option<Order>) -> Result<Plan, OrderError> {
+pub fn plan(order_id: &OrderId, order: Option<&Order>) -> Result<Plan, OrderError> {
     let order = order.ok_or_else(|| OrderError::OrderNotFound(order_id.clone()))?;
     match order.status.as_str() {
         "paid" => return Ok(Plan::Answer(Started::AlreadyPaid)),
@@ -51,7 +51,7 @@ pub fn plan(order_id: &OrderId, order: Option<Order>) -> Result<Plan, OrderError
         order_id: order_id.to_string(),
         // Time-ordered: the key of stock's reservations and of payments.
         saga_id: Uuid::now_v7(),
-        user_id: order.user_id,
+        user_id: order.user_id.clone(),
         total_cost: order.total_cost,
         lines,
         occurred_at: Utc::now(),
@@ -110,8 +110,8 @@ mod tests {
     fn a_paid_order_answers_at_once_and_a_running_saga_is_joined() {
         let id = OrderId::from_trusted("o".into());
 
-        let paid = plan(&id, Some(order("paid")));
-        let running = plan(&id, Some(order("checking_out")));
+        let paid = plan(&id, Some(&order("paid")));
+        let running = plan(&id, Some(&order("checking_out")));
 
         assert!(matches!(paid, Ok(Plan::Answer(Started::AlreadyPaid))));
         assert!(matches!(running, Ok(Plan::Answer(Started::Running(None)))));
@@ -121,7 +121,7 @@ mod tests {
     fn an_open_or_failed_order_starts_a_saga_for_its_summed_lines() {
         let id = OrderId::from_trusted("o".into());
         for status in ["open", "failed"] {
-            let Ok(Plan::Start(saga)) = plan(&id, Some(order(status))) else {
+            let Ok(Plan::Start(saga)) = plan(&id, Some(&order(status))) else {
                 panic!("a {status} order starts a saga");
             };
             let NewSaga { event, entry } = *saga;

@@ -3,7 +3,6 @@ use std::time::Duration;
 use outbox::Backoff;
 use platform::database::DbError;
 use tokio::time::Instant;
-
 use uuid::Uuid;
 
 use super::Started;

@@ -32,6 +32,15 @@ impl SagaEnd {
         }
     }
 
+    /// The order status that stands for this end: the inverse of
+    /// [`SagaEnd::from_status`].
+    pub fn status(&self) -> &'static str {
+        match self {
+            SagaEnd::Paid => "paid",
+            SagaEnd::Failed(_) => "failed",
+        }
+    }
+
     /// The failure reason to store; `None` when paid.
     pub fn failure(&self) -> Option<&str> {
         match self {

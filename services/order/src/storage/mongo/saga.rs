@@ -36,7 +36,7 @@ async fn start_attempt(
         .projection(without_timeline())
         .session(&mut *session)
         .await?;
-    let decided = order_of(found).and_then(|order| plan(id, order));
+    let decided = order_of(found).and_then(|order| plan(id, order.as_ref()));
     let NewSaga { event, entry } = match decided {
         Ok(Plan::Start(saga)) => *saga,
         Ok(Plan::Answer(started)) => return Ok(Finish::Abort(Ok(started))),
@@ -113,8 +113,7 @@ async fn apply_attempt(
             "status": "checking_out",
         };
         let paid = *end == SagaEnd::Paid;
-        let status = if paid { "paid" } else { "failed" };
-        let end = doc! { "$set": { "status": status, "paid": paid, "failure_reason": end.failure() } };
+        let end = doc! { "$set": { "status": end.status(), "paid": paid, "failure_reason": end.failure() } };
         collections
             .orders
             .update_one(running, end)

@@ -3,7 +3,6 @@ use std::collections::HashSet;
 
 use platform::database::DbError;
 use sqlx::PgExecutor;
-
 use uuid::Uuid;
 
 use crate::domain::{Ended, Order, OrderId, SagaEnd, SagaStep, TimelineEntry};

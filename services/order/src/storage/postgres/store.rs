@@ -64,11 +64,10 @@ impl OrderStore for PostgresStore {
     #[tracing::instrument(skip(self))]
     async fn start_or_join(&self, id: &OrderId) -> Result<Started, OrderError> {
         for _ in 0..START_ATTEMPTS {
-            let order = saga::read_for_checkout(&self.pool, id).await?;
-            let Some(read) = order.clone() else {
+            let Some(read) = saga::read_for_checkout(&self.pool, id).await? else {
                 return Err(OrderError::OrderNotFound(id.clone()));
             };
-            let NewSaga { event, entry } = match plan(id, order)? {
+            let NewSaga { event, entry } = match plan(id, Some(&read))? {
                 Plan::Answer(started) => return Ok(started),
                 Plan::Start(saga) => *saga,
             };
