@@ -210,3 +210,47 @@ async fn messages_applied_before_are_skipped_in_a_batch_and_the_rest_is_applied_
         "batches were applied in one transaction each"
     );
 }
+
+#[tokio::test]
+async fn an_outage_longer_than_every_retry_parks_nothing_and_each_message_is_applied_once() {
+    let mut bed = test_bed().await;
+    bed.broker.transient_retry_max = std::time::Duration::from_millis(100);
+    sqlx::query("INSERT INTO outage DEFAULT VALUES")
+        .execute(&bed.pool)
+        .await
+        .expect("outage begins");
+    for sequence in 0..10 {
+        bed.enqueue(&event(&format!("a-{}", sequence % 3), sequence))
+            .await;
+    }
+    let (_relay, _consumer) = (bed.run_relay(), bed.run_consumer());
+
+    // Three failed deliveries would park a message (`max_deliveries`); the
+    // outage lasts for ten times as many tries.
+    let tries = 10 * bed.broker.max_deliveries as usize;
+    wait_until(20, || async {
+        bed.outage_failures.load(std::sync::atomic::Ordering::SeqCst) >= tries
+    })
+    .await;
+    assert_eq!(bed.effects().await, 0, "nothing applies during the outage");
+    sqlx::query("DELETE FROM outage")
+        .execute(&bed.pool)
+        .await
+        .expect("outage ends");
+
+    wait_until(10, || async { bed.effects().await == 10 }).await;
+    assert_eq!(bed.applied_twice().await, 0);
+    assert!(
+        parking::list(&bed.broker, QUEUE)
+            .await
+            .expect("listed")
+            .is_empty()
+    );
+    let out_of_order = bed
+        .scalar(
+            "SELECT count(*) FROM (SELECT sequence - lag(sequence) OVER (PARTITION BY aggregate ORDER BY serial) \
+             AS step FROM effects) steps WHERE step <> 3",
+        )
+        .await;
+    assert_eq!(out_of_order, 0, "each aggregate's events applied in order");
+}

@@ -27,6 +27,11 @@ pub struct BrokerSettings {
     /// `AMQP_MAX_DELIVERIES`: after this many failed deliveries a message is
     /// parked instead of retried.
     pub max_deliveries: u32,
+    /// `AMQP_TRANSIENT_RETRY_MAX_MS`: the longest pause between two tries of
+    /// a message whose handling failed for want of the database (or another
+    /// transient fault, see `platform::failure`). Such tries are not counted:
+    /// the message waits in the consumer for as long as the fault lasts.
+    pub transient_retry_max: Duration,
     /// `AMQP_CONSUMER_BATCH`: at most this many deliveries, of those already
     /// received, are applied in one database transaction and acked together.
     pub consumer_batch: usize,
@@ -44,6 +49,7 @@ impl BrokerSettings {
             retry_delay: Duration::from_millis(env_or("AMQP_RETRY_DELAY_MS", 1000)?),
             max_deliveries: env_or("AMQP_MAX_DELIVERIES", 5)?,
             consumer_batch: env_or("AMQP_CONSUMER_BATCH", 128)?,
+            transient_retry_max: Duration::from_millis(env_or("AMQP_TRANSIENT_RETRY_MAX_MS", 5000)?),
         })
     }
 

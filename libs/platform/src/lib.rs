@@ -12,6 +12,8 @@
 //! │              metrics and GET /metrics; quiet in tests unless TEST_LOG is set
 //! ├── database   connect, create the database if missing, run migrations,
 //! │              and classify PostgreSQL errors in one place
+//! ├── failure    whether a failure is the infrastructure's (wait and try
+//! │              again) or the work's own (counts toward parking)
 //! ├── health     GET /<prefix>/health: 200 while the database and broker answer
 //! ├── http       serve a warp filter on a bound listener, turn results and
 //! │              rejections into JSON answers with the right status; one
@@ -24,6 +26,7 @@
 //! ```
 pub mod database;
 pub mod domain;
+pub mod failure;
 pub mod health;
 pub mod http;
 pub mod periodic;

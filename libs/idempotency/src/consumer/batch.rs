@@ -43,7 +43,10 @@ impl<A: ApplyOnce> QueueConsumer<A> {
             return self.one_by_one(&batch, spans, publisher, queue).await;
         };
         let started = Instant::now();
-        match self.apply.apply_batch(&self.queue, &items).await {
+        match self
+            .through_faults(|| self.apply.apply_batch(&self.queue, &items))
+            .await
+        {
             Ok(outcomes) => self.settle_applied(&batch, &spans, &outcomes, started).await,
             Err(error) => {
                 tracing::debug!(queue = %self.queue, size = batch.len(), %error,

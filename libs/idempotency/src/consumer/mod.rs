@@ -10,7 +10,9 @@
 //! message that cannot be applied never holds back the others. A failed
 //! delivery is republished to the queue's retry queue (it comes back after
 //! the retry delay) and, after `max_deliveries` attempts, to the parking lot
-//! with its error, while the messages behind it flow on.
+//! with its error, while the messages behind it flow on. Only failures of
+//! the message itself count as attempts: one caused by the infrastructure
+//! (the database is down, say) is waited out in the consumer (`faults`).
 //! Each delivery is handled in a span that continues the publisher's trace
 //! (`observe`), and ends in one log line and the consumer's metrics.
 //!
@@ -18,6 +20,7 @@
 //! `QueueConsumer` over another [`ApplyOnce`] does it against another store.
 mod apply;
 mod batch;
+mod faults;
 mod handler;
 mod message;
 mod observe;

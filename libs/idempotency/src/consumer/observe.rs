@@ -36,6 +36,7 @@ pub(super) struct ConsumerMetrics {
     consumed: IntCounterVec,
     duplicates: IntCounterVec,
     parked: IntCounterVec,
+    transient: IntCounterVec,
     seconds: HistogramVec,
 }
 
@@ -57,6 +58,12 @@ impl ConsumerMetrics {
                 "Deliveries moved to the parking lot after their last attempt",
                 &["queue"],
             ),
+            transient: counter_vec(
+                "consumer_transient_failures_total",
+                "Tries that failed for want of the infrastructure (database down, pool exhausted, deadlock); \
+                 waited out, never counted as delivery attempts",
+                &["queue"],
+            ),
             seconds: histogram_vec(
                 "consumer_handle_duration_seconds",
                 "From taking a delivery to settling it",
@@ -70,10 +77,16 @@ impl ConsumerMetrics {
     pub(super) fn register(&self, telemetry: &Telemetry, queue: &str) {
         self.duplicates.with_label_values(&[queue]);
         self.parked.with_label_values(&[queue]);
+        self.transient.with_label_values(&[queue]);
         telemetry.register(self.consumed.clone());
         telemetry.register(self.duplicates.clone());
         telemetry.register(self.parked.clone());
+        telemetry.register(self.transient.clone());
         telemetry.register(self.seconds.clone());
+    }
+
+    pub(super) fn transient_failure(&self, queue: &str) {
+        self.transient.with_label_values(&[queue]).inc();
     }
 
     pub(super) fn observe(&self, queue: &str, event: &str, disposition: Disposition, took: Duration) {

@@ -1,4 +1,6 @@
 //! Acking a delivery, or republishing it for a retry or to the parking lot.
+use std::time::Duration;
+
 use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicNackOptions};
 use lapin::types::{AMQPValue, LongString};
@@ -15,9 +17,17 @@ pub(super) enum Verdict {
 
 /// Settles `delivery` exactly once: an ack when it is done or was safely
 /// republished, a nack with requeue when republishing failed, so that the
-/// broker delivers it again. A failed ack needs nothing: the broker
-/// redelivers, and the inbox recognises the message.
-pub(super) async fn settle(delivery: &Delivery, verdict: Verdict, publisher: &Publisher, queue: &str) {
+/// broker delivers it again; that nack waits `pause` first, so a broker that
+/// refuses the republish does not get the message straight back, again and
+/// again. A failed ack needs nothing: the broker redelivers, and the inbox
+/// recognises the message.
+pub(super) async fn settle(
+    delivery: &Delivery,
+    verdict: Verdict,
+    publisher: &Publisher,
+    queue: &str,
+    pause: Duration,
+) {
     let republished = match verdict {
         Verdict::Done => Ok(()),
         Verdict::Retry { next_attempt } => {
@@ -43,7 +53,9 @@ pub(super) async fn settle(delivery: &Delivery, verdict: Verdict, publisher: &Pu
     let settled = match republished {
         Ok(()) => delivery.acker.ack(BasicAckOptions::default()).await,
         Err(error) => {
-            tracing::warn!(queue, %error, "could not republish a failed message; requeueing it");
+            tracing::warn!(queue, %error, pause_ms = pause.as_millis() as u64,
+                "could not republish a failed message; requeueing it after a pause");
+            tokio::time::sleep(pause).await;
             let requeue = BasicNackOptions {
                 requeue: true,
                 ..BasicNackOptions::default()

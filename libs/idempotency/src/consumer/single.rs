@@ -14,7 +14,7 @@ impl<A: ApplyOnce> QueueConsumer<A> {
     pub(super) async fn deliver(&self, delivery: &Delivery, publisher: &Publisher, queue: &str) {
         let started = Instant::now();
         let (verdict, disposition) = self.verdict(delivery).await;
-        settle(delivery, verdict, publisher, queue).await;
+        settle(delivery, verdict, publisher, queue, self.broker.retry_delay).await;
         self.observe(delivery, disposition, started.elapsed());
     }
 
@@ -42,7 +42,7 @@ impl<A: ApplyOnce> QueueConsumer<A> {
                 return (Verdict::Park { attempt: 1, error }, Disposition::Parked);
             }
         };
-        match self.process(&message).await {
+        match self.through_faults(|| self.process(&message)).await {
             Ok(Outcome::Applied) => (Verdict::Done, Disposition::Applied),
             Ok(Outcome::Duplicate) => (Verdict::Done, Disposition::Duplicate),
             Err(error) if message.attempt >= self.broker.max_deliveries => {

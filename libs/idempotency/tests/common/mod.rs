@@ -2,11 +2,14 @@
 //! `effects` table, a fresh broker namespace, a relay and a recording handler.
 #![allow(dead_code)] // each test binary uses a different part of it
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use idempotency::{Consumer, Handler, HandlerError, IncomingMessage};
 use outbox::topology::{QueueSpec, Topology};
 use outbox::{BrokerSettings, Handoff, OutboxMessage, Relay, RelaySettings};
+use platform::database::DbError;
 use sqlx::{PgConnection, PgPool};
 
 pub const QUEUE: &str = "worker";
@@ -18,13 +21,18 @@ pub struct TestBed {
     /// Where `enqueue` and the consumer hand committed events, as a service
     /// does; the relays of `relay()` take them.
     pub handoff: Handoff,
+    /// Tries the consumers' handlers failed during an outage.
+    pub outage_failures: Arc<AtomicUsize>,
 }
 
 /// Records each message it applies in `effects`, in the order applied, and
 /// fails every message whose payload says `"poison": true` until `cures`
-/// has a row.
+/// has a row. While `outage` has a row, every message fails as it does when
+/// the database cannot be reached, and `outage_failures` counts the tries.
 #[derive(Debug, Clone)]
-pub struct Recorder;
+pub struct Recorder {
+    outage_failures: Arc<AtomicUsize>,
+}
 
 impl Handler for Recorder {
     async fn handle(
@@ -32,6 +40,13 @@ impl Handler for Recorder {
         tx: &mut PgConnection,
         message: &IncomingMessage,
     ) -> Result<Vec<OutboxMessage>, HandlerError> {
+        let down: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM outage)")
+            .fetch_one(&mut *tx)
+            .await?;
+        if down {
+            self.outage_failures.fetch_add(1, Ordering::SeqCst);
+            return Err(DbError::Unavailable(sqlx::Error::PoolTimedOut).into());
+        }
         let body: serde_json::Value = message.json()?;
         let cured: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM cures)")
             .fetch_one(&mut *tx)
@@ -63,6 +78,10 @@ pub async fn test_bed() -> TestBed {
     .execute(&pool)
     .await
     .expect("effects table");
+    sqlx::query("CREATE TABLE outage (began_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+        .execute(&pool)
+        .await
+        .expect("outage table");
     // A row here makes poison messages applicable: the fix an operator
     // deploys before replaying the parking lot.
     sqlx::query("CREATE TABLE cures (cured_at TIMESTAMPTZ NOT NULL DEFAULT now())")
@@ -94,6 +113,7 @@ pub async fn test_bed() -> TestBed {
         broker,
         topology,
         handoff: Handoff::default(),
+        outage_failures: Arc::default(),
     }
 }
 
@@ -116,7 +136,9 @@ impl TestBed {
             self.pool.clone(),
             self.broker.clone(),
             self.topology.clone(),
-            Recorder,
+            Recorder {
+                outage_failures: self.outage_failures.clone(),
+            },
             "test consumer",
         )
         .handing_off_to(self.handoff.clone())
