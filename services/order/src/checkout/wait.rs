@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use outbox::Backoff;
-use platform::database::DbError;
+use platform::failure::Failure;
 use tokio::time::Instant;
 use uuid::Uuid;
 
@@ -69,8 +69,8 @@ async fn read_end(state: &State, order_id: &OrderId) -> Result<Option<SagaEnd>, 
     }
 }
 
-/// Starts or joins the order's saga; while the database is unavailable it
-/// tries again, with backoff, up to `deadline`, as the waiting does: a
+/// Starts or joins the order's saga; while the database is unavailable (or
+/// any failure `platform::failure` calls transient lasts) it tries again, with backoff, up to `deadline`, as the waiting does: a
 /// database restart is a pause, not a failure the client must handle. A
 /// checkout is idempotent per order, so a retry after a commit whose answer
 /// was lost joins the saga that commit started.
@@ -82,9 +82,7 @@ pub async fn start_or_join(
     let mut backoff = Backoff::new(Duration::from_millis(50), RECHECK);
     loop {
         match state.store.start_or_join(order_id).await {
-            Err(OrderError::Database(error @ (DbError::Unavailable(_) | DbError::Conflict)))
-                if Instant::now() < deadline =>
-            {
+            Err(error) if Failure::of(&error).is_transient() && Instant::now() < deadline => {
                 tracing::warn!(%error, order_id = %order_id, "starting a checkout; trying again");
                 tokio::time::sleep_until(deadline.min(Instant::now() + backoff.next_delay())).await;
             }

@@ -51,13 +51,17 @@ async fn batch_init(
         min: 0,
         max: i64::MAX / 2,
     })?;
-    writes.batch_init(n, n_items, n_users, total_cost).await?;
-    Ok(Initialised {
-        msg: format!(
-            "orders 0..{} set to two items of 0..{} for users of 0..{}, total cost {total_cost}",
-            n.get(),
-            n_items.get(),
-            n_users.get()
-        ),
-    })
+    let left = writes.batch_init(n, n_items, n_users, total_cost).await?;
+    let mut msg = format!(
+        "orders 0..{} set to two items of 0..{} for users of 0..{}, total cost {total_cost}",
+        n.get(),
+        n_items.get(),
+        n_users.get()
+    );
+    if left > 0 {
+        msg.push_str(&format!(
+            "; {left} orders being checked out were left as they are"
+        ));
+    }
+    Ok(Initialised { msg })
 }

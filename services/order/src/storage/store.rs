@@ -59,14 +59,16 @@ pub trait OrderWrites: Send {
     ) -> Result<Option<i64>, OrderError>;
 
     /// Creates or replaces orders `"0"` … `"n-1"`, each unpaid, for a random
-    /// user of `0..n_users`, with two random items of `0..n_items`.
+    /// user of `0..n_users`, with two random items of `0..n_items`. Orders
+    /// being checked out are left as they are, so that their sagas end on
+    /// the order they started from; returns how many were.
     async fn batch_init(
         &mut self,
         n: BatchSize,
         n_items: BatchSize,
         n_users: BatchSize,
         total_cost: Amount,
-    ) -> Result<(), OrderError>;
+    ) -> Result<u64, OrderError>;
 }
 
 /// Where orders, their sagas, the outbox, the inbox and the idempotency keys

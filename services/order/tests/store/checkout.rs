@@ -190,3 +190,54 @@ pub async fn applied_steps_report_the_sagas_they_ended(store: Arc<dyn OrderStore
         }]
     );
 }
+
+pub async fn batch_init_leaves_an_order_being_checked_out_as_it_is(store: Arc<dyn OrderStore>) {
+    // batch_init writes orders "0", "1" and "2": "0" is in a checkout.
+    let id = ready(&store, "0").await;
+    store.start_or_join(&id).await.expect("started");
+    let saga = running_saga(&store, &id).await;
+    let before = store.find_order(&id).await.expect("readable").expect("exists");
+    let sizes = |n: &str| platform::domain::BatchSize::parse("n", n, 0).expect("a size");
+    let cost = platform::domain::Amount::try_from(10).expect("an amount");
+
+    let answer = store
+        .execute(
+            idempotency::http::IdempotentRequest {
+                key: None,
+                fingerprint: "POST /orders/batch_init".into(),
+            },
+            order::storage::operation(move |writes| {
+                Box::pin(async move {
+                    let left = writes
+                        .batch_init(sizes("3"), sizes("5"), sizes("5"), cost)
+                        .await?;
+                    assert_eq!(left, 1, "one order was left as it was");
+                    Ok(serde_json::json!({}))
+                })
+            }),
+        )
+        .await;
+
+    assert_eq!(answer.status(), warp::http::StatusCode::OK);
+    let after = store.find_order(&id).await.expect("readable").expect("exists");
+    assert_eq!(
+        (&after.status, &after.items, after.total_cost, &after.user_id),
+        (&before.status, &before.items, before.total_cost, &before.user_id),
+        "the order in a checkout is as the saga left it"
+    );
+    for other in ["1", "2"] {
+        let order = store
+            .find_order(&OrderId::from_trusted(other.into()))
+            .await
+            .expect("readable")
+            .expect("batch_init wrote the orders not in a checkout");
+        assert_eq!(order.total_cost, 10);
+    }
+    let paid = step(&id, saga, "PaymentSucceeded", Some(SagaEnd::Paid));
+    store
+        .apply_step("order.checkout", Uuid::new_v4(), &paid)
+        .await
+        .expect("applied");
+    let status = store.outcome(&id).await.expect("readable").expect("exists");
+    assert_eq!(status, ("paid".to_owned(), None), "the saga ends on its order");
+}

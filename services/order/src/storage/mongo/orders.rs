@@ -66,31 +66,44 @@ pub async fn timeline(collections: &Collections, id: &OrderId) -> Result<Vec<Tim
 }
 
 /// Replaces orders `"0"` … `"n-1"` chunk by chunk: each chunk's ids are
-/// deleted, then inserted afresh with random users and items.
+/// deleted, then inserted afresh with random users and items. An order
+/// being checked out is left as it is; returns how many were. (One whose
+/// checkout starts between the two steps makes the insert fail on its id:
+/// nothing of it is lost, and `batch_init` answers 503.)
 pub async fn replace_batch(
     collections: &Collections,
     n: BatchSize,
     n_items: BatchSize,
     n_users: BatchSize,
     total_cost: Amount,
-) -> Result<(), OrderError> {
+) -> Result<u64, OrderError> {
     let mut start = 0;
+    let mut left = 0;
     while start < n.get() {
         let end = (start + BATCH_CHUNK).min(n.get());
         let ids: Vec<String> = (start..end).map(|i| i.to_string()).collect();
+        let busy: Vec<bson::Bson> = collections
+            .orders
+            .distinct("_id", doc! { "_id": { "$in": &ids }, "status": "checking_out" })
+            .await?;
+        let busy: std::collections::HashSet<&str> = busy.iter().filter_map(bson::Bson::as_str).collect();
+        left += busy.len() as u64;
         let documents = ids
             .iter()
+            .filter(|id| !busy.contains(id.as_str()))
             .map(|id| batch_order(id, n_items, n_users, total_cost))
             .collect::<Result<Vec<_>, _>>()
             .map_err(mongodb::error::Error::from)?;
         collections
             .orders
-            .delete_many(doc! { "_id": { "$in": &ids } })
+            .delete_many(doc! { "_id": { "$in": &ids }, "status": { "$ne": "checking_out" } })
             .await?;
-        collections.orders.insert_many(documents).ordered(false).await?;
+        if !documents.is_empty() {
+            collections.orders.insert_many(documents).ordered(false).await?;
+        }
         start = end;
     }
-    Ok(())
+    Ok(left)
 }
 
 fn batch_order(

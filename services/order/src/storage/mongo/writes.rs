@@ -89,7 +89,7 @@ impl OrderWrites for MongoWrites<'_> {
         n_items: BatchSize,
         n_users: BatchSize,
         total_cost: Amount,
-    ) -> Result<(), OrderError> {
+    ) -> Result<u64, OrderError> {
         orders::replace_batch(self.collections, n, n_items, n_users, total_cost).await
     }
 }

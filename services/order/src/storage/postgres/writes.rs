@@ -44,7 +44,7 @@ impl OrderWrites for PgWrites<'_> {
         n_items: BatchSize,
         n_users: BatchSize,
         total_cost: Amount,
-    ) -> Result<(), OrderError> {
+    ) -> Result<u64, OrderError> {
         Ok(orders::batch_init(&mut *self.conn, n, n_items, n_users, total_cost).await?)
     }
 }
