@@ -7,31 +7,39 @@ use sqlx::PgConnection;
 
 use crate::domain::UserId;
 use crate::error::PaymentError;
-use crate::storage;
+use crate::storage::{self, Charge};
 
 /// Charges the order's user: `PaymentSucceeded` with the charge, or
 /// `PaymentFailed` (which makes the stock service give the items back) when
-/// the user cannot pay. A database fault is returned as an error, so the
-/// message is retried rather than refused.
+/// the user cannot pay. Asked again for a saga it answered before, it
+/// answers the same and charges nothing. A database fault is returned as an
+/// error, so the message is retried rather than refused.
 #[tracing::instrument(skip_all, fields(order_id = %event.order_id, saga_id = %event.saga_id))]
 pub async fn charge(tx: &mut PgConnection, event: StockReserved) -> Result<OutboxMessage, HandlerError> {
     let user = UserId::from_trusted(event.user_id.clone());
     let amount = Amount::try_from(event.total_cost)?;
-    let charged = storage::charge(&mut *tx, event.saga_id, &event.order_id, &user, amount).await?;
-    Ok(if charged {
-        events::message(&PaymentSucceeded {
+    let refusal = match storage::charge(&mut *tx, event.saga_id, &event.order_id, &user, amount).await? {
+        Charge::Charged | Charge::ChargedBefore => None,
+        Charge::RefusedBefore(reason) => Some(reason),
+        Charge::Refused => {
+            let reason = refusal(tx, user, amount).await?.to_string();
+            storage::record_refusal(&mut *tx, event.saga_id, &event.order_id, &reason).await?;
+            Some(reason)
+        }
+    };
+    Ok(match refusal {
+        None => events::message(&PaymentSucceeded {
             order_id: event.order_id,
             saga_id: event.saga_id,
             amount: amount.get(),
             occurred_at: Utc::now(),
-        })
-    } else {
-        events::message(&PaymentFailed {
+        }),
+        Some(reason) => events::message(&PaymentFailed {
             order_id: event.order_id,
             saga_id: event.saga_id,
-            reason: refusal(tx, user, amount).await?.to_string(),
+            reason,
             occurred_at: Utc::now(),
-        })
+        }),
     })
 }
 

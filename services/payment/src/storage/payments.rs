@@ -5,11 +5,28 @@ use uuid::Uuid;
 
 use crate::domain::UserId;
 
+/// What a charge for a saga came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Charge {
+    /// Charged now, and recorded.
+    Charged,
+    /// The saga was charged before: nothing was charged now.
+    ChargedBefore,
+    /// The saga's charge was refused before, for this reason: nothing was
+    /// charged now.
+    RefusedBefore(String),
+    /// The user is unknown or short of credit: nothing was charged. The
+    /// caller records why with [`record_refusal`].
+    Refused,
+}
+
 /// Charges `amount` to the user and records the payment, in one statement,
-/// if the user exists and has the credit; `false` (and nothing changed)
-/// otherwise. The condition in the `UPDATE` decides under the row lock, so
-/// concurrent charges cannot overdraw, and a refusal aborts nothing: it can
-/// share its transaction with other messages of a batch.
+/// unless the saga was charged or refused before (a step asked twice for one
+/// saga acts once) or the user cannot pay. The condition in the `UPDATE`
+/// decides under the row lock, so concurrent charges cannot overdraw; the
+/// payment's primary key makes a concurrent second charge of one saga fail
+/// and roll back. A refusal aborts nothing: it can share its transaction
+/// with other messages of a batch.
 #[tracing::instrument(skip(executor))]
 pub async fn charge(
     executor: impl PgExecutor<'_>,
@@ -17,18 +34,50 @@ pub async fn charge(
     order_id: &str,
     user: &UserId,
     amount: Amount,
-) -> Result<bool, DbError> {
-    let charged = sqlx::query(
-        "WITH charged AS ( \
-             UPDATE users SET credit = credit - $4 WHERE id = $3 AND credit >= $4 RETURNING id) \
-         INSERT INTO payments (saga_id, order_id, user_id, amount) \
-         SELECT $1, $2, id, $4 FROM charged",
+) -> Result<Charge, DbError> {
+    let (charged, charged_before, refused_before): (bool, bool, Option<String>) = sqlx::query_as(
+        "WITH paid_before AS (SELECT 1 FROM payments WHERE saga_id = $1), \
+              refused_before AS (SELECT reason FROM refusals WHERE saga_id = $1), \
+              charged AS ( \
+                 UPDATE users SET credit = credit - $4 \
+                 WHERE id = $3 AND credit >= $4 \
+                   AND NOT EXISTS (SELECT 1 FROM paid_before) \
+                   AND NOT EXISTS (SELECT 1 FROM refused_before) \
+                 RETURNING id), \
+              recorded AS ( \
+                 INSERT INTO payments (saga_id, order_id, user_id, amount) \
+                 SELECT $1, $2, id, $4 FROM charged RETURNING saga_id) \
+         SELECT EXISTS (SELECT 1 FROM recorded), EXISTS (SELECT 1 FROM paid_before), \
+                (SELECT reason FROM refused_before)",
     )
     .bind(saga_id)
     .bind(order_id)
     .bind(user.as_str())
     .bind(amount.get())
-    .execute(executor)
+    .fetch_one(executor)
     .await?;
-    Ok(charged.rows_affected() == 1)
+    Ok(match (charged, charged_before, refused_before) {
+        (true, _, _) => Charge::Charged,
+        (false, true, _) => Charge::ChargedBefore,
+        (false, false, Some(reason)) => Charge::RefusedBefore(reason),
+        (false, false, None) => Charge::Refused,
+    })
+}
+
+/// Records why the saga's charge was refused, so that the saga asked again
+/// gets the same answer.
+#[tracing::instrument(skip(executor))]
+pub async fn record_refusal(
+    executor: impl PgExecutor<'_>,
+    saga_id: Uuid,
+    order_id: &str,
+    reason: &str,
+) -> Result<(), DbError> {
+    sqlx::query("INSERT INTO refusals (saga_id, order_id, reason) VALUES ($1, $2, $3)")
+        .bind(saga_id)
+        .bind(order_id)
+        .bind(reason)
+        .execute(executor)
+        .await?;
+    Ok(())
 }

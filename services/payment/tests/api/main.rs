@@ -5,4 +5,5 @@ mod concurrency;
 mod health;
 mod helpers;
 mod malformed;
+mod saga;
 mod users;

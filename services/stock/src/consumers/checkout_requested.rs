@@ -5,35 +5,24 @@ use outbox::OutboxMessage;
 use sqlx::PgConnection;
 
 use crate::domain::Wanted;
-use crate::storage;
+use crate::storage::{self, Earlier};
 
 /// Takes every line of the checkout, or none. The rows are locked first, in
 /// item id order (no deadlocks between sagas); the decision is made on what
 /// was locked, then applied in one statement: `StockReserved` with the
-/// reservation, or `StockRejected` with the reason and nothing taken. Either
-/// event commits with the outcome. A database fault is returned as an
-/// error, so the message is retried, not refused.
+/// reservation, or `StockRejected` with the reason (recorded) and nothing
+/// taken. Either event commits with the outcome. Asked again for a saga it
+/// answered before, it answers the same and takes nothing. A database fault
+/// is returned as an error, so the message is retried, not refused.
 #[tracing::instrument(skip_all, fields(order_id = %event.order_id, saga_id = %event.saga_id))]
 pub async fn reserve(tx: &mut PgConnection, event: CheckoutRequested) -> Result<OutboxMessage, HandlerError> {
-    let refusal = match Wanted::from_lines(&event.lines) {
-        Err(reason) => Some(reason),
-        Ok(wanted) => {
-            let stock = storage::lock_stock(&mut *tx, &wanted.item_ids()).await?;
-            match wanted.shortfall(&stock) {
-                Some(refusal) => Some(refusal.to_string()),
-                None => {
-                    storage::take_and_reserve(
-                        &mut *tx,
-                        event.saga_id,
-                        &event.order_id,
-                        &wanted,
-                        &event.lines,
-                    )
-                    .await?;
-                    None
-                }
-            }
-        }
+    let wanted = Wanted::from_lines(&event.lines);
+    let item_ids = wanted.as_ref().map(Wanted::item_ids).unwrap_or_default();
+    let locked = storage::lock_for_saga(&mut *tx, event.saga_id, &item_ids).await?;
+    let refusal = match locked.earlier {
+        Some(Earlier::Reserved) => None,
+        Some(Earlier::Rejected(reason)) => Some(reason),
+        None => decide(tx, &event, wanted, &locked.stock).await?,
     };
     Ok(match refusal {
         Some(reason) => events::message(&StockRejected {
@@ -51,4 +40,27 @@ pub async fn reserve(tx: &mut PgConnection, event: CheckoutRequested) -> Result<
             occurred_at: Utc::now(),
         }),
     })
+}
+
+/// The first answer to a saga: takes the lines and records the reservation,
+/// or records why not; `Some(reason)` when refused.
+async fn decide(
+    tx: &mut PgConnection,
+    event: &CheckoutRequested,
+    wanted: Result<Wanted, String>,
+    stock: &[(String, i64)],
+) -> Result<Option<String>, HandlerError> {
+    let refusal = match wanted {
+        Err(reason) => reason,
+        Ok(wanted) => match wanted.shortfall(stock) {
+            Some(refusal) => refusal.to_string(),
+            None => {
+                storage::take_and_reserve(&mut *tx, event.saga_id, &event.order_id, &wanted, &event.lines)
+                    .await?;
+                return Ok(None);
+            }
+        },
+    };
+    storage::record_rejection(&mut *tx, event.saga_id, &event.order_id, &refusal).await?;
+    Ok(Some(refusal))
 }

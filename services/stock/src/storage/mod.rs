@@ -4,4 +4,6 @@ mod items;
 mod reservations;
 
 pub use items::{add_stock, batch_init, find_item, insert_item, subtract_stock};
-pub use reservations::{lock_stock, release_reservation, take_and_reserve};
+pub use reservations::{
+    Earlier, Locked, lock_for_saga, record_rejection, release_reservation, take_and_reserve,
+};

@@ -6,18 +6,71 @@ use uuid::Uuid;
 
 use crate::domain::Wanted;
 
+/// What stock answered a saga before, if it was asked before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Earlier {
+    /// It took the saga's lines (they may have been given back since).
+    Reserved,
+    /// It refused, for this reason, and took nothing.
+    Rejected(String),
+}
+
+/// The rows a saga's reservation decides on.
+#[derive(Debug, Default)]
+pub struct Locked {
+    /// The stock of each wanted item that exists.
+    pub stock: Vec<(String, i64)>,
+    /// The saga's earlier answer: a step asked twice for one saga acts once.
+    pub earlier: Option<Earlier>,
+}
+
 /// The stock of each of `item_ids` that exists, locked for the transaction
-/// in item id order (the order every saga locks in).
+/// in item id order (the order every saga locks in), and what the saga was
+/// answered before, in one statement.
 #[tracing::instrument(skip(executor))]
-pub async fn lock_stock(
+pub async fn lock_for_saga(
     executor: impl PgExecutor<'_>,
+    saga_id: Uuid,
     item_ids: &[&str],
-) -> Result<Vec<(String, i64)>, DbError> {
-    let stock = sqlx::query_as("SELECT id, stock FROM items WHERE id = ANY($1) ORDER BY id FOR UPDATE")
-        .bind(item_ids)
-        .fetch_all(executor)
+) -> Result<Locked, DbError> {
+    let rows: Vec<(Option<String>, Option<i64>, bool, Option<String>)> = sqlx::query_as(
+        "WITH locked AS (SELECT id, stock FROM items WHERE id = ANY($1) ORDER BY id FOR UPDATE) \
+         SELECT id, stock, FALSE, NULL FROM locked \
+         UNION ALL SELECT NULL, NULL, TRUE, NULL FROM reservations WHERE saga_id = $2 \
+         UNION ALL SELECT NULL, NULL, FALSE, reason FROM rejections WHERE saga_id = $2",
+    )
+    .bind(item_ids)
+    .bind(saga_id)
+    .fetch_all(executor)
+    .await?;
+    let mut locked = Locked::default();
+    for row in rows {
+        match row {
+            (Some(id), Some(stock), ..) => locked.stock.push((id, stock)),
+            (_, _, true, _) => locked.earlier = Some(Earlier::Reserved),
+            (_, _, _, Some(reason)) => locked.earlier = Some(Earlier::Rejected(reason)),
+            _ => {}
+        }
+    }
+    Ok(locked)
+}
+
+/// Records why the saga was refused, so that the saga asked again gets the
+/// same answer.
+#[tracing::instrument(skip(executor))]
+pub async fn record_rejection(
+    executor: impl PgExecutor<'_>,
+    saga_id: Uuid,
+    order_id: &str,
+    reason: &str,
+) -> Result<(), DbError> {
+    sqlx::query("INSERT INTO rejections (saga_id, order_id, reason) VALUES ($1, $2, $3)")
+        .bind(saga_id)
+        .bind(order_id)
+        .bind(reason)
+        .execute(executor)
         .await?;
-    Ok(stock)
+    Ok(())
 }
 
 /// Takes every wanted line from the stock and records the reservation, in

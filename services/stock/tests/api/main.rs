@@ -7,3 +7,4 @@ mod helpers;
 mod idempotency_key;
 mod items;
 mod malformed;
+mod saga;

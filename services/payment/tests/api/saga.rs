@@ -1,0 +1,78 @@
+//! The payment service's saga step asked twice for one saga: as after a
+//! re-driven saga or a replayed message, each under a new message id.
+use chrono::Utc;
+use events::{Line, StockReserved};
+use idempotency::{Handler, IncomingMessage};
+use outbox::OutboxMessage;
+use payment::consumers::CheckoutHandler;
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, spawn_app};
+
+/// Applies `message` as the consumer does, in a transaction of its own, and
+/// returns the event it emits.
+async fn ask(app: &TestApp, message: OutboxMessage) -> OutboxMessage {
+    let incoming = IncomingMessage {
+        message_id: Uuid::new_v4(),
+        event_type: message.event_type.clone(),
+        schema_version: message.schema_version,
+        aggregate_id: message.aggregate_id.clone(),
+        traceparent: None,
+        attempt: 1,
+        body: serde_json::to_vec(&message.payload).expect("serialisable"),
+    };
+    let mut tx = app.pool.begin().await.expect("tx");
+    let mut emitted = CheckoutHandler.handle(&mut tx, &incoming).await.expect("handled");
+    tx.commit().await.expect("committed");
+    assert_eq!(emitted.len(), 1);
+    emitted.remove(0)
+}
+
+fn reserved(user: &str, total_cost: i64) -> StockReserved {
+    StockReserved {
+        order_id: "o-1".into(),
+        saga_id: Uuid::now_v7(),
+        user_id: user.into(),
+        total_cost,
+        lines: vec![Line {
+            item_id: "i-1".into(),
+            quantity: 1,
+        }],
+        occurred_at: Utc::now(),
+    }
+}
+
+async fn credit_of(app: &TestApp, user: &str) -> i64 {
+    let (_, body) = app.get(&format!("/payment/find_user/{user}")).await;
+    body["credit"].as_i64().expect("a credit")
+}
+
+#[tokio::test]
+async fn a_charge_asked_twice_for_one_saga_charges_once_and_answers_the_same() {
+    let app = spawn_app().await;
+    let user = app.user_with(100).await;
+    let event = reserved(&user, 30);
+
+    let first = ask(&app, events::message(&event)).await;
+    let again = ask(&app, events::message(&event)).await;
+
+    assert_eq!(first.event_type, "PaymentSucceeded");
+    assert_eq!(again.event_type, "PaymentSucceeded");
+    assert_eq!(credit_of(&app, &user).await, 70, "charged once");
+}
+
+#[tokio::test]
+async fn a_refused_charge_asked_again_is_refused_again_though_credit_arrived() {
+    let app = spawn_app().await;
+    let user = app.user_with(10).await;
+    let event = reserved(&user, 30);
+    let first = ask(&app, events::message(&event)).await;
+    app.post(&format!("/payment/add_funds/{user}/100")).await;
+
+    let again = ask(&app, events::message(&event)).await;
+
+    assert_eq!(first.event_type, "PaymentFailed");
+    assert_eq!(again.event_type, "PaymentFailed");
+    assert_eq!(again.payload["reason"], first.payload["reason"]);
+    assert_eq!(credit_of(&app, &user).await, 110, "nothing charged");
+}
