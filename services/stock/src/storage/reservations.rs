@@ -33,9 +33,9 @@ pub async fn lock_for_saga(
     saga_id: Uuid,
     item_ids: &[&str],
 ) -> Result<Locked, DbError> {
-    let rows: Vec<(Option<String>, Option<i64>, bool, Option<String>)> = sqlx::query_as(
+    let rows: Vec<LockRow> = sqlx::query_as(
         "WITH locked AS (SELECT id, stock FROM items WHERE id = ANY($1) ORDER BY id FOR UPDATE) \
-         SELECT id, stock, FALSE, NULL FROM locked \
+         SELECT id, stock, FALSE AS reserved, NULL::text AS rejected FROM locked \
          UNION ALL SELECT NULL, NULL, TRUE, NULL FROM reservations WHERE saga_id = $2 \
          UNION ALL SELECT NULL, NULL, FALSE, reason FROM rejections WHERE saga_id = $2",
     )
@@ -46,13 +46,30 @@ pub async fn lock_for_saga(
     let mut locked = Locked::default();
     for row in rows {
         match row {
-            (Some(id), Some(stock), ..) => locked.stock.push((id, stock)),
-            (_, _, true, _) => locked.earlier = Some(Earlier::Reserved),
-            (_, _, _, Some(reason)) => locked.earlier = Some(Earlier::Rejected(reason)),
-            _ => {}
+            LockRow {
+                id: Some(id),
+                stock: Some(stock),
+                ..
+            } => locked.stock.push((id, stock)),
+            LockRow { reserved: true, .. } => locked.earlier = Some(Earlier::Reserved),
+            LockRow {
+                rejected: Some(reason),
+                ..
+            } => locked.earlier = Some(Earlier::Rejected(reason)),
+            LockRow { .. } => {}
         }
     }
     Ok(locked)
+}
+
+/// A row of [`lock_for_saga`]'s answer: an item's stock, or the saga's
+/// earlier answer.
+#[derive(sqlx::FromRow)]
+struct LockRow {
+    id: Option<String>,
+    stock: Option<i64>,
+    reserved: bool,
+    rejected: Option<String>,
 }
 
 /// Records why the saga was refused, so that the saga asked again gets the
