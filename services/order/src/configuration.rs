@@ -28,6 +28,9 @@ pub struct Settings {
     /// `CHECKOUT_TIMEOUT_SECS` (60): the longest a checkout request waits
     /// for its saga before answering 503; the saga goes on regardless.
     pub checkout_timeout: Duration,
+    /// `SAGA_REDRIVE_AFTER_MS` (10000): a saga with no progress for this
+    /// long is driven again from its start (see `checkout::watchdog`).
+    pub saga_redrive_after: Duration,
 }
 
 /// Where the stock and payment services answer, and how long to wait for them.
@@ -108,6 +111,7 @@ impl Settings {
                 timeout: Duration::from_millis(env_or("PEER_TIMEOUT_MS", 5000)?),
             },
             checkout_timeout: Duration::from_secs(env_or("CHECKOUT_TIMEOUT_SECS", 60)?),
+            saga_redrive_after: Duration::from_millis(env_or("SAGA_REDRIVE_AFTER_MS", 10_000)?),
         })
     }
 }

@@ -9,7 +9,7 @@ use platform::telemetry::Telemetry;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
-use crate::checkout::{CheckoutMetrics, Outcomes};
+use crate::checkout::{CheckoutMetrics, Outcomes, watchdog};
 use crate::configuration::Settings;
 use crate::consumers::SagaConsumer;
 use crate::peers::Peers;
@@ -24,6 +24,7 @@ pub struct Application {
     port: u16,
     state: State,
     messaging: MessagingSettings,
+    saga_redrive_after: std::time::Duration,
     telemetry: Telemetry,
     /// The PostgreSQL store's pool; `None` with another store.
     pool: Option<PgPool>,
@@ -50,6 +51,7 @@ impl Application {
             port,
             state,
             messaging: settings.messaging,
+            saga_redrive_after: settings.saga_redrive_after,
             telemetry,
             pool: opened.pool,
         })
@@ -66,7 +68,8 @@ impl Application {
     }
 
     /// Serves HTTP, runs the saga's relay and consumer, prunes expired dedup
-    /// records and listens for saga outcomes, until `shutdown`; each recovers
+    /// records, drives stalled sagas again and listens for saga outcomes,
+    /// until `shutdown`; each recovers
     /// from broker and database faults by itself.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let shutdown: Shutdown = shutdown.boxed().shared();
@@ -104,6 +107,7 @@ impl Application {
             ),
             consumer.run(shutdown.clone()).boxed(),
             store.run_pruner(&self.messaging, shutdown.clone()),
+            watchdog::run(store.clone(), self.saga_redrive_after, shutdown.clone()).boxed(),
             store.listen_for_outcomes(outcomes, shutdown),
         );
     }

@@ -1,4 +1,5 @@
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use chrono::Utc;
 use events::{CheckoutRequested, Line};
@@ -46,24 +47,42 @@ pub fn plan(order_id: &OrderId, order: Option<&Order>) -> Result<Plan, OrderErro
         "checking_out" => return Ok(Plan::Answer(Started::Running(None))),
         _ => {}
     }
-    let lines = summed(&order.items).ok_or_else(|| OrderError::CostOverflow(order_id.clone()))?;
+    // Time-ordered: the key of stock's reservations and of payments.
+    let saga =
+        request(order, Uuid::now_v7(), None).ok_or_else(|| OrderError::CostOverflow(order_id.clone()))?;
+    Ok(Plan::Start(Box::new(saga)))
+}
+
+/// The request that drives a stalled saga again: the saga's own id, the
+/// order's items (frozen while it runs), a new message. Stock and payment
+/// answer a saga they have seen with the answer they gave, so driving it
+/// again from its start resumes it wherever it stopped. `None` only if the
+/// items' sums overflow, which the saga's start already ruled out.
+pub fn redrive(order: &Order, saga_id: Uuid, stalled_for: Duration) -> Option<NewSaga> {
+    let detail = format!(
+        "driven again after {} s without progress",
+        stalled_for.as_secs_f64()
+    );
+    request(order, saga_id, Some(detail))
+}
+
+fn request(order: &Order, saga_id: Uuid, detail: Option<String>) -> Option<NewSaga> {
     let event = CheckoutRequested {
-        order_id: order_id.to_string(),
-        // Time-ordered: the key of stock's reservations and of payments.
-        saga_id: Uuid::now_v7(),
+        order_id: order.order_id.clone(),
+        saga_id,
         user_id: order.user_id.clone(),
         total_cost: order.total_cost,
-        lines,
+        lines: summed(&order.items)?,
         occurred_at: Utc::now(),
     };
     let entry = TimelineEntry {
-        saga_id: event.saga_id,
+        saga_id,
         service: "order".into(),
         event: "CheckoutRequested".into(),
-        detail: None,
+        detail,
         at: event.occurred_at,
     };
-    Ok(Plan::Start(Box::new(NewSaga { event, entry })))
+    Some(NewSaga { event, entry })
 }
 
 /// The order's lines with the quantities of each item summed, by item id;

@@ -2,6 +2,7 @@
 //! consumer use only these two traits, so they do not know whether
 //! PostgreSQL or MongoDB holds the orders.
 use std::fmt::Debug;
+use std::time::Duration;
 
 use platform::telemetry::Telemetry;
 
@@ -124,6 +125,14 @@ pub trait OrderStore: Send + Sync + Debug {
     /// after their commit. A store whose listener watches the orders
     /// themselves has nothing to send.
     async fn announce(&self, _ended: &[Ended]) {}
+
+    /// Drives again, from its start, each saga that made no progress for
+    /// `after` (at most `limit` a call, the longest stalled first): its
+    /// `CheckoutRequested` enters the outbox again under the saga's own id,
+    /// with a line in the timeline, and the saga is not due again for
+    /// `after`. Replicas calling this at once drive each saga once. Returns
+    /// the sagas driven.
+    async fn redrive_stalled(&self, after: Duration, limit: i64) -> Result<Vec<Uuid>, OrderError>;
 
     /// Whether the database answers, for health checks.
     async fn is_reachable(&self) -> bool;

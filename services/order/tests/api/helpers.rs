@@ -70,6 +70,18 @@ pub async fn spawn_order(stock_address: &str, payment_address: &str) -> TestApp 
 }
 
 async fn spawn(database: &str, broker: &BrokerSettings, stock: &str, payment: &str) -> (String, PgPool) {
+    spawn_order_with(database, broker, stock, payment, |_| {}).await
+}
+
+/// An order replica on `database` and `broker`, with its settings changed
+/// by `configure`; its address and pool.
+pub async fn spawn_order_with(
+    database: &str,
+    broker: &BrokerSettings,
+    stock: &str,
+    payment: &str,
+    configure: impl FnOnce(&mut Settings),
+) -> (String, PgPool) {
     platform::telemetry::init_for_tests("order");
     let mut settings = Settings::from_env().expect("settings from the environment");
     settings.http.port = 0;
@@ -78,6 +90,7 @@ async fn spawn(database: &str, broker: &BrokerSettings, stock: &str, payment: &s
     settings.messaging.broker = broker.clone();
     settings.peers.stock_url = stock.to_owned();
     settings.peers.payment_url = payment.to_owned();
+    configure(&mut settings);
     let application = Application::build(settings)
         .await
         .expect("the order service starts (is PostgreSQL running?)");
@@ -93,6 +106,15 @@ async fn spawn(database: &str, broker: &BrokerSettings, stock: &str, payment: &s
 }
 
 async fn spawn_stock(database: &str, broker: &BrokerSettings) -> (String, PgPool) {
+    spawn_stock_until(database, broker, std::future::pending()).await
+}
+
+/// A stock replica that stops when `shutdown` completes.
+pub async fn spawn_stock_until(
+    database: &str,
+    broker: &BrokerSettings,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> (String, PgPool) {
     let mut settings = stock::configuration::Settings::from_env().expect("stock settings");
     settings.http.port = 0;
     settings.database = settings.database.with_database(database);
@@ -105,11 +127,11 @@ async fn spawn_stock(database: &str, broker: &BrokerSettings) -> (String, PgPool
         format!("http://127.0.0.1:{}", application.port()),
         application.pool().clone(),
     );
-    tokio::spawn(application.run_until_stopped(std::future::pending()));
+    tokio::spawn(application.run_until_stopped(shutdown));
     started
 }
 
-async fn spawn_payment(database: &str, broker: &BrokerSettings) -> (String, PgPool) {
+pub async fn spawn_payment(database: &str, broker: &BrokerSettings) -> (String, PgPool) {
     let mut settings = payment::configuration::Settings::from_env().expect("payment settings");
     settings.http.port = 0;
     settings.database = settings.database.with_database(database);
@@ -129,7 +151,7 @@ async fn spawn_payment(database: &str, broker: &BrokerSettings) -> (String, PgPo
 /// Tests run side by side on one server with a limit of 100 connections.
 const TEST_POOL_SIZE: u32 = 4;
 
-fn fresh(service: &str) -> String {
+pub fn fresh(service: &str) -> String {
     platform::testing::fresh_database_name(service)
 }
 

@@ -10,3 +10,4 @@ mod malformed;
 mod metrics;
 mod orders;
 mod peers_down;
+mod self_healing;

@@ -241,3 +241,47 @@ pub async fn batch_init_leaves_an_order_being_checked_out_as_it_is(store: Arc<dy
     let status = store.outcome(&id).await.expect("readable").expect("exists");
     assert_eq!(status, ("paid".to_owned(), None), "the saga ends on its order");
 }
+
+pub async fn a_stalled_saga_is_driven_again_under_its_own_id(store: Arc<dyn OrderStore>) {
+    let id = ready(&store, "o-1").await;
+    store.start_or_join(&id).await.expect("started");
+    let saga = running_saga(&store, &id).await;
+    let hour = std::time::Duration::from_secs(3600);
+
+    let not_yet = store.redrive_stalled(hour, 10).await.expect("looked");
+    let driven = store
+        .redrive_stalled(std::time::Duration::ZERO, 10)
+        .await
+        .expect("driven");
+    let just_driven = store.redrive_stalled(hour, 10).await.expect("looked");
+
+    assert!(not_yet.is_empty(), "{not_yet:?}");
+    assert_eq!(driven, vec![saga]);
+    assert!(just_driven.is_empty(), "not due again so soon");
+    let timeline = store.timeline(&id).await.expect("readable");
+    let requests: Vec<(Uuid, Option<&str>)> = timeline
+        .iter()
+        .filter(|entry| entry.event == "CheckoutRequested")
+        .map(|entry| (entry.saga_id, entry.detail.as_deref()))
+        .collect();
+    assert_eq!(requests.len(), 2, "{timeline:?}");
+    assert!(requests.iter().all(|(saga_id, _)| *saga_id == saga));
+    assert!(
+        requests[1]
+            .1
+            .is_some_and(|detail| detail.starts_with("driven again"))
+    );
+    let status = store.outcome(&id).await.expect("readable").expect("exists");
+    assert_eq!(status, ("checking_out".to_owned(), None));
+
+    let paid = step(&id, saga, "PaymentSucceeded", Some(SagaEnd::Paid));
+    store
+        .apply_step("order.checkout", Uuid::new_v4(), &paid)
+        .await
+        .expect("applied");
+    let after_end = store
+        .redrive_stalled(std::time::Duration::ZERO, 10)
+        .await
+        .expect("looked");
+    assert!(after_end.is_empty(), "an ended saga is never driven again");
+}

@@ -42,6 +42,7 @@ on_every_store!(
     checkout::a_final_step_ends_the_saga_once,
     checkout::a_step_of_an_earlier_saga_leaves_the_running_one_alone,
     checkout::batch_init_leaves_an_order_being_checked_out_as_it_is,
+    checkout::a_stalled_saga_is_driven_again_under_its_own_id,
     outbox::a_started_saga_publishes_its_request_exactly_once,
 );
 

@@ -1,8 +1,11 @@
 //! The checkout saga on MongoDB: each step is one multi-document
 //! transaction over the order, the outbox and the inbox.
+use std::time::Duration;
+
+use futures::TryStreamExt;
 use idempotency::Outcome;
 use mongodb::ClientSession;
-use mongodb::bson::{self, doc};
+use mongodb::bson::{self, Bson, Document, doc};
 use mongodb::options::ReturnDocument;
 use uuid::Uuid;
 
@@ -11,7 +14,7 @@ use super::orders::{order_of, without_timeline};
 use super::outbox_collection as outbox_events;
 use super::setup::Collections;
 use super::transaction::{Finish, in_transaction, is_duplicate_key};
-use crate::checkout::{NewSaga, Plan, Started, plan};
+use crate::checkout::{NewSaga, Plan, Started, plan, redrive};
 use crate::domain::{OrderId, SagaEnd, SagaStep};
 use crate::error::OrderError;
 
@@ -44,7 +47,12 @@ async fn start_attempt(
         Err(refused) => return Ok(Finish::Abort(Err(refused))),
     };
     let start = doc! {
-        "$set": { "status": "checking_out", "saga_id": event.saga_id.to_string(), "failure_reason": null },
+        "$set": {
+            "status": "checking_out",
+            "saga_id": event.saga_id.to_string(),
+            "failure_reason": null,
+            "saga_driven_at": bson::DateTime::now(),
+        },
         "$inc": { "outbox_seq": 1_i64 },
         "$push": { "timeline": bson::to_bson(&TimelineDocument::from(&entry))? },
     };
@@ -121,4 +129,89 @@ async fn apply_attempt(
             .await?;
     }
     Ok(Finish::Commit(Outcome::Applied))
+}
+
+/// Drives again each saga driven last more than `after` ago (see
+/// `OrderStore::redrive_stalled`). Each is claimed in a transaction of its
+/// own, on the `saga_driven_at` it was read with, so that replicas doing
+/// this at once drive it once.
+pub async fn redrive_stalled(
+    collections: &Collections,
+    after: Duration,
+    limit: i64,
+) -> Result<Vec<Uuid>, OrderError> {
+    let now = bson::DateTime::now().timestamp_millis();
+    let cutoff = bson::DateTime::from_millis(now - after.as_millis() as i64);
+    // `null` also matches an order started before this field existed.
+    let due = doc! {
+        "status": "checking_out",
+        "$or": [ { "saga_driven_at": { "$lt": cutoff } }, { "saga_driven_at": null } ],
+    };
+    let stalled: Vec<Document> = collections
+        .orders
+        .find(due)
+        .projection(without_timeline())
+        .sort(doc! { "saga_driven_at": 1 })
+        .limit(limit)
+        .await?
+        .try_collect()
+        .await?;
+    let mut driven = Vec::new();
+    for document in stalled {
+        let saga_id = document
+            .get_str("saga_id")
+            .ok()
+            .and_then(|id| Uuid::parse_str(id).ok());
+        let driven_at = document.get("saga_driven_at").cloned().unwrap_or(Bson::Null);
+        let (Some(saga_id), Some(order)) = (saga_id, order_of(Some(document))?) else {
+            continue;
+        };
+        let Some(saga) = redrive(&order, saga_id, after) else {
+            continue;
+        };
+        let claimed = in_transaction(&collections.client, |mut session| {
+            let (saga, driven_at) = (&saga, &driven_at);
+            async move {
+                let result = redrive_attempt(collections, saga, driven_at, &mut session).await;
+                (session, result)
+            }
+        })
+        .await?;
+        if claimed {
+            driven.push(saga_id);
+        }
+    }
+    Ok(driven)
+}
+
+async fn redrive_attempt(
+    collections: &Collections,
+    saga: &NewSaga,
+    driven_at: &Bson,
+    session: &mut ClientSession,
+) -> Result<Finish<bool>, mongodb::error::Error> {
+    let unchanged = doc! {
+        "_id": &saga.event.order_id,
+        "status": "checking_out",
+        "saga_id": saga.event.saga_id.to_string(),
+        "saga_driven_at": driven_at.clone(),
+    };
+    let driven = doc! {
+        "$set": { "saga_driven_at": bson::DateTime::now() },
+        "$inc": { "outbox_seq": 1_i64 },
+        "$push": { "timeline": bson::to_bson(&TimelineDocument::from(&saga.entry))? },
+    };
+    let claimed = collections
+        .orders
+        .find_one_and_update(unchanged, driven)
+        .projection(doc! { "outbox_seq": 1 })
+        .return_document(ReturnDocument::After)
+        .session(&mut *session)
+        .await?;
+    let Some(order) = claimed else {
+        return Ok(Finish::Abort(false));
+    };
+    let seq = order.get_i64("outbox_seq").unwrap_or(1);
+    outbox_events::enqueue(collections, session, &events::message(&saga.event), seq).await?;
+    Ok(Finish::Commit(true))
 }

@@ -84,6 +84,12 @@ impl OrderStore for MongoStore {
         saga::apply_step(&self.collections, consumer, message_id, step).await
     }
 
+    async fn redrive_stalled(&self, after: Duration, limit: i64) -> Result<Vec<Uuid>, OrderError> {
+        let driven = saga::redrive_stalled(&self.collections, after, limit).await;
+        self.relay_wake.notify_one();
+        driven
+    }
+
     async fn is_reachable(&self) -> bool {
         let ping = self.collections.database.run_command(doc! { "ping": 1 });
         matches!(tokio::time::timeout(PING_TIMEOUT, ping).await, Ok(Ok(_)))

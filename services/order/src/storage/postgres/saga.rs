@@ -37,7 +37,8 @@ pub async fn start_saga(
     let inserted: Vec<outbox::InsertedRow> = request
         .bind(sqlx::query_as(concat!(
             "WITH started AS ( \
-                 UPDATE orders SET status = 'checking_out', saga_id = $10, failure_reason = NULL \
+                 UPDATE orders SET status = 'checking_out', saga_id = $10, failure_reason = NULL, \
+                     saga_driven_at = now() \
                  WHERE id = $9 AND status = $15 AND total_cost = $16 AND items = $17 \
                  RETURNING id), \
              stored AS (",
@@ -59,6 +60,61 @@ pub async fn start_saga(
         .fetch_all(executor)
         .await?;
     Ok((!inserted.is_empty()).then_some(inserted))
+}
+
+/// A saga that made no progress for a while, and the order it runs for.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Stalled {
+    #[sqlx(flatten)]
+    pub order: Order,
+    pub saga_id: Uuid,
+}
+
+/// Claims up to `limit` sagas driven last more than `after` ago (or never,
+/// by a version before the watchdog) and marks them driven now, for the
+/// caller's transaction: a watchdog on another replica skips them, and
+/// they are due again only `after` from now.
+pub async fn claim_stalled(
+    executor: impl PgExecutor<'_>,
+    after: std::time::Duration,
+    limit: i64,
+) -> Result<Vec<Stalled>, DbError> {
+    let stalled = sqlx::query_as(
+        "WITH stalled AS ( \
+             SELECT id FROM orders \
+             WHERE status = 'checking_out' AND saga_id IS NOT NULL \
+               AND (saga_driven_at IS NULL OR saga_driven_at < now() - make_interval(secs => $1)) \
+             ORDER BY saga_driven_at NULLS FIRST LIMIT $2 \
+             FOR UPDATE SKIP LOCKED) \
+         UPDATE orders SET saga_driven_at = now() FROM stalled WHERE orders.id = stalled.id \
+         RETURNING orders.id AS order_id, paid, items, user_id, total_cost, status, saga_id",
+    )
+    .bind(after.as_secs_f64())
+    .bind(limit)
+    .fetch_all(executor)
+    .await?;
+    Ok(stalled)
+}
+
+/// Adds `entries` to their orders' timelines.
+pub async fn record_entries(
+    executor: impl PgExecutor<'_>,
+    entries: &[(String, TimelineEntry)],
+) -> Result<(), DbError> {
+    let column = |f: fn(&(String, TimelineEntry)) -> String| entries.iter().map(f).collect::<Vec<_>>();
+    sqlx::query(
+        "INSERT INTO saga_events (order_id, saga_id, service, event, detail, occurred_at) \
+         SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])",
+    )
+    .bind(column(|(order, _)| order.clone()))
+    .bind(entries.iter().map(|(_, e)| e.saga_id).collect::<Vec<_>>())
+    .bind(column(|(_, e)| e.service.clone()))
+    .bind(column(|(_, e)| e.event.clone()))
+    .bind(entries.iter().map(|(_, e)| e.detail.clone()).collect::<Vec<_>>())
+    .bind(entries.iter().map(|(_, e)| e.at).collect::<Vec<_>>())
+    .execute(executor)
+    .await?;
+    Ok(())
 }
 
 /// Status and failure reason, read without locking.

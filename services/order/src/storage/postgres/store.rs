@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use async_trait::async_trait;
 use idempotency::Outcome;
 use idempotency::http::IdempotentRequest;
@@ -12,7 +14,7 @@ use warp::reply::Response;
 
 use super::writes::PgWrites;
 use super::{orders, outcomes, saga};
-use crate::checkout::{NewSaga, Outcomes, Plan, Started, plan};
+use crate::checkout::{NewSaga, Outcomes, Plan, Started, plan, redrive};
 use crate::domain::{Ended, Order, OrderId, SagaStep, TimelineEntry};
 use crate::error::OrderError;
 use crate::storage::{Applied, Operation, OrderStore, Shutdown};
@@ -119,6 +121,28 @@ impl OrderStore for PostgresStore {
         if let Err(error) = announced.await {
             tracing::warn!(%error, count = ended.len(), "ended sagas not announced; waiters will re-read");
         }
+    }
+
+    async fn redrive_stalled(&self, after: Duration, limit: i64) -> Result<Vec<Uuid>, OrderError> {
+        let mut tx = self.pool.begin().await.map_err(DbError::from)?;
+        let stalled = saga::claim_stalled(&mut *tx, after, limit).await?;
+        if stalled.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sagas: Vec<NewSaga> = stalled
+            .iter()
+            .filter_map(|stalled| redrive(&stalled.order, stalled.saga_id, after))
+            .collect();
+        let messages = sagas.iter().map(|saga| events::message(&saga.event)).collect();
+        let entries: Vec<_> = sagas
+            .iter()
+            .map(|saga| (saga.event.order_id.clone(), saga.entry.clone()))
+            .collect();
+        let stored = outbox::enqueue_all(&mut tx, messages).await?;
+        saga::record_entries(&mut *tx, &entries).await?;
+        tx.commit().await.map_err(DbError::from)?;
+        self.handoff.committed(stored);
+        Ok(sagas.iter().map(|saga| saga.event.saga_id).collect())
     }
 
     async fn is_reachable(&self) -> bool {

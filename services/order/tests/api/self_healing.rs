@@ -1,0 +1,108 @@
+//! Sagas heal themselves: an event lost on its way is sent again by the
+//! order service's watchdog, and the saga ends as if nothing had happened.
+use std::time::Duration;
+
+use lapin::options::{QueueDeclareOptions, QueuePurgeOptions};
+use lapin::types::FieldTable;
+use outbox::BrokerSettings;
+use reqwest::StatusCode;
+
+use crate::helpers::{TestApp, fresh, spawn_order_with, spawn_payment, spawn_stock_until};
+
+/// Messages and consumers of `queue`, asked without declaring it.
+async fn queue_state(broker: &BrokerSettings, queue: &str) -> (u32, u32) {
+    let connection = outbox::broker::connect(broker, "test probe")
+        .await
+        .expect("broker");
+    let channel = connection.create_channel().await.expect("channel");
+    let passive = QueueDeclareOptions {
+        passive: true,
+        ..QueueDeclareOptions::default()
+    };
+    let queue = channel
+        .queue_declare(broker.name(queue).as_str().into(), passive, FieldTable::default())
+        .await
+        .expect("the queue exists");
+    (queue.message_count(), queue.consumer_count())
+}
+
+async fn wait_for(what: &str, probe: impl AsyncFn() -> bool) {
+    let reached = platform::testing::eventually(Duration::from_secs(15), || probe()).await;
+    assert!(reached, "{what}: not within 15 s");
+}
+
+#[tokio::test]
+async fn a_saga_whose_event_was_deleted_from_the_broker_finishes_by_itself() {
+    let broker = BrokerSettings::from_env().expect("broker settings").isolated();
+    let (stock_db, payment_db, order_db) = (fresh("stock"), fresh("payment"), fresh("order"));
+    let (stop_stock, stock_stopped) = tokio::sync::oneshot::channel::<()>();
+    let (stock, stock_pool) = spawn_stock_until(&stock_db, &broker, async {
+        let _ = stock_stopped.await;
+    })
+    .await;
+    let (payment, payment_pool) = spawn_payment(&payment_db, &broker).await;
+    let (order, pool) = spawn_order_with(&order_db, &broker, &stock, &payment, |settings| {
+        settings.saga_redrive_after = Duration::from_millis(500);
+    })
+    .await;
+    let app = TestApp {
+        address: order.clone(),
+        order_addresses: vec![order],
+        stock_address: stock,
+        payment_address: payment,
+        pool,
+        stock_pool,
+        payment_pool,
+        client: reqwest::Client::new(),
+    };
+    let item = app.item_with(2, 5).await;
+    let user = app.user_with(10).await;
+    let id = app.order_for(&user).await;
+    app.post(&format!("/orders/addItem/{id}/{item}/1")).await;
+    // No stock consumer: the saga's first event waits in the stock queue.
+    stop_stock.send(()).expect("the stock service runs");
+    wait_for("the stock consumer gone", async || {
+        queue_state(&broker, events::STOCK_QUEUE).await.1 == 0
+    })
+    .await;
+
+    let checkout = tokio::spawn(
+        app.client
+            .post(format!("{}/orders/checkout/{id}", app.address))
+            .send(),
+    );
+    wait_for("CheckoutRequested in the stock queue", async || {
+        queue_state(&broker, events::STOCK_QUEUE).await.0 == 1
+    })
+    .await;
+    let connection = outbox::broker::connect(&broker, "test purge")
+        .await
+        .expect("broker");
+    let channel = connection.create_channel().await.expect("channel");
+    let purged = channel
+        .queue_purge(
+            broker.name(events::STOCK_QUEUE).as_str().into(),
+            QueuePurgeOptions::default(),
+        )
+        .await
+        .expect("purged");
+    assert_eq!(purged, 1, "the saga's event was deleted");
+    spawn_stock_until(&stock_db, &broker, std::future::pending()).await;
+
+    let answer = checkout.await.expect("joined").expect("answered");
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(app.stock_of(&item).await, 4, "taken once");
+    assert_eq!(app.credit_of(&user).await, 8, "charged once");
+    let (_, status) = app.get(&format!("/orders/status/{id}")).await;
+    let driven_again = status["timeline"]
+        .as_array()
+        .expect("a timeline")
+        .iter()
+        .filter(|entry| {
+            entry["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("driven again"))
+        })
+        .count();
+    assert!(driven_again >= 1, "{status}");
+}
