@@ -82,7 +82,9 @@ impl BatchPublisher {
             .is_some_and(|p| p.channel().status().connected());
         if !connected {
             let publisher = Publisher::connect(&self.broker, &self.name).await?;
-            self.topology.declare(publisher.channel(), &self.broker).await?;
+            self.topology
+                .declare(publisher.connection(), &self.broker)
+                .await?;
             self.publisher = Some(publisher);
         }
         Ok(self.publisher.as_ref().expect("connected just above"))

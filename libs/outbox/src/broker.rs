@@ -30,8 +30,7 @@ pub enum PublishError {
 /// written the message to every queue it routes to.
 #[derive(Debug)]
 pub struct Publisher {
-    // Kept so the connection lives as long as its channel.
-    _connection: Connection,
+    connection: Connection,
     channel: Channel,
     settings: BrokerSettings,
 }
@@ -42,10 +41,14 @@ impl Publisher {
         let channel = connection.create_channel().await?;
         channel.confirm_select(ConfirmSelectOptions::default()).await?;
         Ok(Publisher {
-            _connection: connection,
+            connection,
             channel,
             settings: settings.clone(),
         })
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.connection
     }
 
     pub fn channel(&self) -> &Channel {

@@ -27,6 +27,12 @@ pub struct BrokerSettings {
     /// `AMQP_MAX_DELIVERIES`: after this many failed deliveries a message is
     /// parked instead of retried.
     pub max_deliveries: u32,
+    /// `AMQP_DELIVERY_LIMIT` (50): the broker's own bound on how often a
+    /// quorum queue hands out one message that comes back unacknowledged (a
+    /// consumer lost with it, a requeue). Past it the broker moves the
+    /// message to the parking lot, never drops it. Set explicitly because
+    /// RabbitMQ 4 otherwise drops after 20.
+    pub delivery_limit: u32,
     /// `AMQP_TRANSIENT_RETRY_MAX_MS`: the longest pause between two tries of
     /// a message whose handling failed for want of the database (or another
     /// transient fault, see `platform::failure`). Such tries are not counted:
@@ -48,6 +54,7 @@ impl BrokerSettings {
             queue_expires: (expires > 0).then(|| Duration::from_millis(expires)),
             retry_delay: Duration::from_millis(env_or("AMQP_RETRY_DELAY_MS", 1000)?),
             max_deliveries: env_or("AMQP_MAX_DELIVERIES", 5)?,
+            delivery_limit: env_or("AMQP_DELIVERY_LIMIT", 50)?,
             consumer_batch: env_or("AMQP_CONSUMER_BATCH", 128)?,
             transient_retry_max: Duration::from_millis(env_or("AMQP_TRANSIENT_RETRY_MAX_MS", 5000)?),
         })

@@ -1,9 +1,9 @@
 //! Exchanges, queues and bindings, declared idempotently at start-up by
 //! every process that publishes or consumes, so that no event is published
 //! before the queue that must receive it exists.
-use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions};
 use lapin::types::{AMQPValue, FieldTable, LongString};
-use lapin::{Channel, ExchangeKind};
+use lapin::{Channel, Connection, ExchangeKind};
 
 use crate::settings::BrokerSettings;
 
@@ -39,8 +39,16 @@ pub fn parked_queue(queue: &str) -> String {
 impl Topology {
     /// Declares every exchange (durable topic) and, per queue, the queue
     /// itself, its retry queue and its parking lot. Declaring what exists
-    /// with the same arguments is a no-op, so every replica may do it.
-    pub async fn declare(&self, channel: &Channel, settings: &BrokerSettings) -> Result<(), lapin::Error> {
+    /// with the same arguments is a no-op, so every replica may do it. It
+    /// opens channels of its own on `connection`: the broker closes a
+    /// channel that declares a queue with other arguments than an earlier
+    /// version did, and the declaration goes on on a fresh one.
+    pub async fn declare(
+        &self,
+        connection: &Connection,
+        settings: &BrokerSettings,
+    ) -> Result<(), lapin::Error> {
+        let mut channel = connection.create_channel().await?;
         for exchange in &self.exchanges {
             // Where queues expire (tests), exchanges go with their last
             // binding, so test namespaces leave nothing behind.
@@ -59,23 +67,35 @@ impl Topology {
                 .await?;
         }
         for queue in &self.queues {
-            declare_queue(channel, settings, queue).await?;
+            declare_queue(connection, &mut channel, settings, queue).await?;
         }
-        Ok(())
+        channel.close(REPLY_SUCCESS, "declared".into()).await
     }
 }
 
+/// AMQP's reply code for a normal close.
+const REPLY_SUCCESS: u16 = 200;
+
 async fn declare_queue(
-    channel: &Channel,
+    connection: &Connection,
+    channel: &mut Channel,
     settings: &BrokerSettings,
     queue: &QueueSpec,
 ) -> Result<(), lapin::Error> {
     let main = settings.name(&queue.name);
+    let parked = parked_queue(&main);
     // One active consumer per queue (the others wait as hot standbys): the
     // events of an aggregate are then handled in the order they were sent.
     let mut arguments = base_arguments(settings, &settings.queue_type);
     arguments.insert("x-single-active-consumer".into(), AMQPValue::Boolean(true));
-    declare(channel, &main, arguments).await?;
+    if is_quorum(settings) {
+        // A message handed out `delivery_limit` times without an ack goes
+        // to the parking lot, not away.
+        let limit = settings.delivery_limit.min(i32::MAX as u32) as i32;
+        arguments.insert("x-delivery-limit".into(), AMQPValue::LongInt(limit));
+        dead_letter_to(&mut arguments, &parked);
+    }
+    declare_or_keep(connection, channel, &main, arguments).await?;
     for (exchange, routing_key) in &queue.bindings {
         channel
             .queue_bind(
@@ -99,18 +119,87 @@ async fn declare_queue(
     }
     // Messages expire from the retry queue after the delay and are
     // dead-lettered through the default exchange straight back to `main`.
-    let mut retry = base_arguments(settings, "classic");
+    // As a quorum queue with at-least-once dead-lettering, a node lost on
+    // the way loses no message.
+    let mut retry = base_arguments(settings, &settings.queue_type);
     let delay_ms = settings.retry_delay.as_millis().min(i32::MAX as u128) as i32;
     retry.insert("x-message-ttl".into(), AMQPValue::LongInt(delay_ms));
-    retry.insert("x-dead-letter-exchange".into(), long_string(""));
-    retry.insert("x-dead-letter-routing-key".into(), long_string(&main));
-    declare(channel, &retry_queue(&main), retry).await?;
-    declare(
-        channel,
-        &parked_queue(&main),
-        base_arguments(settings, &settings.queue_type),
-    )
-    .await
+    dead_letter_to(&mut retry, &main);
+    declare_or_replace(connection, channel, &retry_queue(&main), retry).await?;
+    declare(channel, &parked, base_arguments(settings, &settings.queue_type)).await
+}
+
+fn is_quorum(settings: &BrokerSettings) -> bool {
+    settings.queue_type == "quorum"
+}
+
+/// Dead-letters through the default exchange straight to `queue`; on a
+/// quorum queue at least once (the message leaves its queue only once the
+/// target has confirmed it), which needs `reject-publish` as overflow.
+fn dead_letter_to(arguments: &mut FieldTable, queue: &str) {
+    arguments.insert("x-dead-letter-exchange".into(), long_string(""));
+    arguments.insert("x-dead-letter-routing-key".into(), long_string(queue));
+    let quorum = matches!(arguments.inner().get("x-queue-type"), Some(AMQPValue::LongString(t)) if t.as_bytes() == b"quorum");
+    if quorum {
+        arguments.insert("x-dead-letter-strategy".into(), long_string("at-least-once"));
+        arguments.insert("x-overflow".into(), long_string("reject-publish"));
+    }
+}
+
+/// The broker refuses to redeclare a queue with other arguments.
+fn is_precondition_failed(error: &lapin::Error) -> bool {
+    error.to_string().contains("PRECONDITION_FAILED")
+}
+
+/// Declares `name`; a queue an earlier version declared with other
+/// arguments, which may hold messages, is kept as it is, with a warning.
+async fn declare_or_keep(
+    connection: &Connection,
+    channel: &mut Channel,
+    name: &str,
+    arguments: FieldTable,
+) -> Result<(), lapin::Error> {
+    match declare(channel, name, arguments).await {
+        Err(error) if is_precondition_failed(&error) => {
+            tracing::warn!(
+                queue = name,
+                "the queue was declared by an earlier version, without a delivery limit that parks; \
+                 it is kept as it is: delete it once empty to get the new arguments"
+            );
+            *channel = connection.create_channel().await?;
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// Declares `name`; a queue an earlier version declared with other
+/// arguments (the classic retry queue) is deleted if empty and declared
+/// anew. One that still holds messages fails the declaration: they expire
+/// back to the main queue within the retry delay, and the caller's next try
+/// succeeds.
+async fn declare_or_replace(
+    connection: &Connection,
+    channel: &mut Channel,
+    name: &str,
+    arguments: FieldTable,
+) -> Result<(), lapin::Error> {
+    match declare(channel, name, arguments.clone()).await {
+        Err(error) if is_precondition_failed(&error) => {
+            *channel = connection.create_channel().await?;
+            let options = QueueDeleteOptions {
+                if_empty: true,
+                ..QueueDeleteOptions::default()
+            };
+            channel.queue_delete(name.into(), options).await?;
+            tracing::info!(
+                queue = name,
+                "replaced a queue an earlier version declared with other arguments"
+            );
+            declare(channel, name, arguments).await
+        }
+        other => other,
+    }
 }
 
 fn base_arguments(settings: &BrokerSettings, queue_type: &str) -> FieldTable {

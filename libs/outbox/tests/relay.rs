@@ -31,7 +31,7 @@ async fn test_bed() -> TestBed {
         .expect("RabbitMQ is running");
     let probe = connection.create_channel().await.expect("a channel");
     topology
-        .declare(&probe, &broker)
+        .declare(&connection, &broker)
         .await
         .expect("topology declared");
     // A plain queue: the services' queues have a single active consumer,

@@ -139,7 +139,7 @@ impl<A: ApplyOnce> QueueConsumer<A> {
     async fn session(self: Arc<Self>, consuming: &mut bool) -> Result<(), lapin::Error> {
         let connection = connect(&self.broker, &self.connection_name).await?;
         let channel = connection.create_channel().await?;
-        self.topology.declare(&channel, &self.broker).await?;
+        self.topology.declare(&connection, &self.broker).await?;
         channel
             .basic_qos(self.broker.prefetch, BasicQosOptions::default())
             .await?;

@@ -103,9 +103,8 @@ pub async fn test_bed() -> TestBed {
     let connection = outbox::broker::connect(&broker, "test bed")
         .await
         .expect("RabbitMQ is running");
-    let channel = connection.create_channel().await.expect("channel");
     topology
-        .declare(&channel, &broker)
+        .declare(&connection, &broker)
         .await
         .expect("topology declared");
     TestBed {

@@ -19,7 +19,7 @@ async fn probe(broker: &BrokerSettings) -> (lapin::Connection, lapin::Channel, S
         .expect("RabbitMQ is running");
     let channel = connection.create_channel().await.expect("a channel");
     events::topology()
-        .declare(&channel, broker)
+        .declare(&connection, broker)
         .await
         .expect("topology declared");
     let queue = broker.name("probe");
