@@ -37,12 +37,13 @@ lint: ## Clippy over every crate and target, warnings as errors
 unit-test: infra ## Unit and integration tests against the real PostgreSQL and RabbitMQ
 	@command -v cargo-nextest >/dev/null || { echo "cargo-nextest is required: cargo install cargo-nextest --locked"; exit 1; }
 	@$(LOCAL)/drop-test-databases.sh
-	cargo nextest run --workspace --locked --no-fail-fast -E 'not binary(broker_restart)'
+	cargo nextest run --workspace --locked --no-fail-fast -E 'not (binary(broker_restart) | binary(database_outage))'
 	@# The order service built with its MongoDB store: the store's tests run
 	@# against PostgreSQL, and against MongoDB only when MONGODB_URL is set.
 	cargo nextest run -p order --features mongodb --locked --no-fail-fast --no-capture -E 'binary(store) | kind(lib)'
-	@# Restarts RabbitMQ under every test running beside it: on its own, last.
-	cargo nextest run --workspace --locked -E 'binary(broker_restart)'
+	@# Restart RabbitMQ, and stop PostgreSQL for seconds, under every test
+	@# running beside them: one at a time, on their own, last.
+	cargo nextest run --workspace --locked --test-threads 1 -E 'binary(broker_restart) | binary(database_outage)'
 
 smoke-test: infra ## The scripts and the gateway end to end, on ports of their own
 	@$(LOCAL)/smoke-test.sh
