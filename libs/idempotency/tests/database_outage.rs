@@ -13,7 +13,8 @@ async fn an_outage_of_the_database_longer_than_every_retry_parks_nothing() {
     // Three deliveries 100 ms apart would park a message that counted them.
     let budget = bed.broker.retry_delay * bed.broker.max_deliveries;
     for sequence in 0..300 {
-        bed.enqueue(&event(&format!("agg-{}", sequence % 10), sequence)).await;
+        bed.enqueue(&event(&format!("agg-{}", sequence % 10), sequence))
+            .await;
     }
     let mut relay = bed.relay();
     while relay.relay_once().await.expect("relayed") > 0 {}
@@ -28,9 +29,15 @@ async fn an_outage_of_the_database_longer_than_every_retry_parks_nothing() {
     wait_until(60, || async { bed.effects().await >= 300 }).await;
     drop(consumer);
     assert_eq!(bed.applied_twice().await, 0);
-    assert_eq!(bed.scalar("SELECT count(DISTINCT message_id) FROM effects").await, 300);
+    assert_eq!(
+        bed.scalar("SELECT count(DISTINCT message_id) FROM effects").await,
+        300
+    );
     assert!(
-        parking::list(&bed.broker, QUEUE).await.expect("listed").is_empty(),
+        parking::list(&bed.broker, QUEUE)
+            .await
+            .expect("listed")
+            .is_empty(),
         "an outage parks nothing"
     );
 }

@@ -41,6 +41,12 @@ impl BatchPublisher {
         &self.name
     }
 
+    /// Drops the connection, so the next batch opens a fresh one: after a
+    /// batch whose confirms never came, its state is unknown.
+    pub fn reconnect(&mut self) {
+        self.publisher = None;
+    }
+
     /// Sends every message (pipelined), then waits for every confirm. An
     /// `Err` means nothing can be counted as published.
     pub async fn publish(&mut self, messages: &[&OutboxMessage]) -> Result<Confirmations, lapin::Error> {

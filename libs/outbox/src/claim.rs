@@ -19,6 +19,17 @@ pub(crate) async fn backlog(executor: impl PgExecutor<'_>) -> Result<(i64, f64),
     .await?)
 }
 
+/// Has PostgreSQL end the caller's transaction, and so release its claim,
+/// once it has sat idle for `after`: a relay that hangs while it holds rows
+/// holds them no longer than that.
+pub(crate) async fn end_if_idle(tx: &mut PgConnection, after: std::time::Duration) -> Result<(), DbError> {
+    sqlx::query("SELECT set_config('idle_in_transaction_session_timeout', $1, true)")
+        .bind(after.as_millis().to_string())
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
 /// Locks up to `limit` rows committed at least `min_age_secs` ago, oldest
 /// first, each the oldest waiting event of its aggregate (its head): a row
 /// with an older row of the same aggregate still in the table is left for a

@@ -1,4 +1,5 @@
 //! The relay: from the outbox table to the broker, at least once.
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -27,6 +28,8 @@ pub enum RelayError {
     Database(#[from] DbError),
     #[error("broker unavailable")]
     Broker(#[from] lapin::Error),
+    #[error("the broker did not confirm a batch within {0:?}; its rows stay in the outbox")]
+    ConfirmTimeout(Duration),
     #[error("{count} messages were not confirmed by the broker; they stay in the outbox")]
     NotConfirmed {
         count: usize,
@@ -159,6 +162,7 @@ impl Relay {
 
     async fn claim_and_publish_older_than(&mut self, min_age: Duration) -> Result<Claimed, RelayError> {
         let mut tx = self.pool.begin().await.map_err(DbError::from)?;
+        claim::end_if_idle(&mut tx, self.settings.confirm_timeout * 2).await?;
         let limit = self.settings.batch_size;
         let mut rows = claim::claim(&mut tx, limit, min_age.as_secs_f64()).await?;
         let confirmations = self.publish(&mut rows).await?;
@@ -208,17 +212,61 @@ impl Relay {
     }
 
     /// Publishes `rows` in their order, pipelined, each in a publish span
-    /// that continues the trace the row was written in.
+    /// that continues the trace the row was written in. Rows of one
+    /// aggregate go in successive rounds, each waiting for the confirms of
+    /// the one before, and a row whose earlier row of its aggregate was not
+    /// confirmed is not published: a later event never overtakes an earlier
+    /// one that may have to be sent again. Rows of different aggregates
+    /// share a round, so a batch of distinct aggregates is one round.
     async fn publish(&mut self, rows: &mut [Stored]) -> Result<Confirmations, RelayError> {
+        let mut confirmations = Confirmations::default();
+        let mut failed: HashSet<String> = HashSet::new();
+        for round in rounds(rows) {
+            let round: Vec<usize> = round
+                .into_iter()
+                .filter(|&i| !failed.contains(&rows[i].message.aggregate_id))
+                .collect();
+            let confirmed = self.publish_round(rows, &round).await?;
+            for (position, &index) in round.iter().enumerate() {
+                if confirmed.confirmed.contains(&position) {
+                    confirmations.confirmed.push(index);
+                } else {
+                    failed.insert(rows[index].message.aggregate_id.clone());
+                }
+            }
+            if let Some((count, first)) = confirmed.failure {
+                let earlier = confirmations.failure.take();
+                let count = count + earlier.as_ref().map_or(0, |(count, _)| *count);
+                confirmations.failure = Some((count, earlier.map_or(first, |(_, first)| first)));
+            }
+        }
+        Ok(confirmations)
+    }
+
+    /// One round of [`Relay::publish`]: the rows at `indices`, pipelined,
+    /// with a deadline on the broker's confirms.
+    async fn publish_round(
+        &mut self,
+        rows: &mut [Stored],
+        indices: &[usize],
+    ) -> Result<Confirmations, RelayError> {
         // Each span ends, and so times its publish, when dropped after the
-        // batch's confirms.
+        // round's confirms.
         let spans: Vec<_> = rows
             .iter_mut()
-            .map(|row| publish_span(self.service, &mut row.message))
+            .enumerate()
+            .filter(|(i, _)| indices.contains(i))
+            .map(|(_, row)| publish_span(self.service, &mut row.message))
             .collect();
-        let messages: Vec<_> = rows.iter().map(|row| &row.message).collect();
+        let messages: Vec<_> = indices.iter().map(|&i| &rows[i].message).collect();
         let sent = Instant::now();
-        let confirmations = self.publisher.publish(&messages).await?;
+        let deadline = self.settings.confirm_timeout;
+        let Ok(confirmations) = tokio::time::timeout(deadline, self.publisher.publish(&messages)).await
+        else {
+            self.publisher.reconnect();
+            return Err(RelayError::ConfirmTimeout(deadline));
+        };
+        let confirmations = confirmations?;
         for _ in &confirmations.confirmed {
             self.metrics.confirmed(sent.elapsed());
         }
@@ -313,4 +361,46 @@ fn confirmed_positions(rows: &[Stored], confirmations: &Confirmations) -> Vec<i6
         .iter()
         .map(|&i| rows[i].position)
         .collect()
+}
+
+/// Indices of `rows` in rounds: round `k` holds the `k`-th row of each
+/// aggregate, in the rows' order.
+fn rounds(rows: &[Stored]) -> Vec<Vec<usize>> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut rounds: Vec<Vec<usize>> = Vec::new();
+    for (index, row) in rows.iter().enumerate() {
+        let round = seen.entry(row.message.aggregate_id.as_str()).or_default();
+        if rounds.len() <= *round {
+            rounds.push(Vec::new());
+        }
+        rounds[*round].push(index);
+        *round += 1;
+    }
+    rounds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::OutboxMessage;
+
+    fn row(position: i64, aggregate: &str) -> Stored {
+        let message =
+            OutboxMessage::new("e", "k", "T", 1, aggregate, &serde_json::json!({})).expect("a message");
+        Stored::new(position, message)
+    }
+
+    #[test]
+    fn each_round_holds_one_row_of_an_aggregate_in_order() {
+        let rows = [row(1, "a"), row(2, "b"), row(3, "a"), row(4, "a"), row(5, "c")];
+
+        assert_eq!(rounds(&rows), vec![vec![0, 1, 4], vec![2], vec![3]]);
+    }
+
+    #[test]
+    fn distinct_aggregates_are_one_round() {
+        let rows = [row(1, "a"), row(2, "b"), row(3, "c")];
+
+        assert_eq!(rounds(&rows), vec![vec![0, 1, 2]]);
+    }
 }

@@ -86,6 +86,14 @@ pub struct RelaySettings {
     /// process that dies meanwhile leaves them to be published again, which
     /// consumers skip.
     pub delete_after: Duration,
+    /// `OUTBOX_CONFIRM_TIMEOUT_MS` (10000): the longest a relay waits for
+    /// the broker to take and confirm a batch (a broker under a memory alarm
+    /// blocks publishers for as long as it lasts). Past it the batch counts
+    /// as not published: its rows stay in the outbox and go out again, and
+    /// the connection is opened afresh. A sweep's claim on its rows ends
+    /// with its transaction, which PostgreSQL also ends after twice this
+    /// long idle, should the relay hang.
+    pub confirm_timeout: Duration,
 }
 
 impl RelaySettings {
@@ -96,6 +104,7 @@ impl RelaySettings {
             sweep_after: Duration::from_millis(env_or("OUTBOX_SWEEP_AFTER_MS", 3000)?),
             max_backoff: Duration::from_millis(env_or("OUTBOX_MAX_BACKOFF_MS", 5000)?),
             delete_after: Duration::from_millis(env_or("OUTBOX_DELETE_AFTER_MS", 100)?),
+            confirm_timeout: Duration::from_millis(env_or("OUTBOX_CONFIRM_TIMEOUT_MS", 10_000)?),
         })
     }
 }

@@ -328,3 +328,44 @@ where
     let reached = platform::testing::eventually(Duration::from_secs(10), condition).await;
     assert!(reached, "condition not reached within ten seconds");
 }
+
+#[tokio::test]
+async fn a_row_behind_an_unconfirmed_row_of_its_aggregate_is_not_published() {
+    let bed = test_bed().await;
+    // An exchange no queue is bound to: a publish there is not confirmed
+    // as delivered (it comes back unroutable).
+    let options = lapin::options::ExchangeDeclareOptions {
+        auto_delete: true,
+        ..lapin::options::ExchangeDeclareOptions::default()
+    };
+    bed.probe
+        .exchange_declare(
+            bed.broker.name("nowhere").into(),
+            lapin::ExchangeKind::Topic,
+            options,
+            FieldTable::default(),
+        )
+        .await
+        .expect("exchange declared");
+    let payload = serde_json::json!({ "aggregate": "a", "sequence": 1 });
+    let lost = OutboxMessage::new("nowhere", "test.happened", "TestHappened", 1, "a", &payload)
+        .expect("serialisable");
+    let mut tx = bed.pool.begin().await.expect("tx");
+    let first = outbox::enqueue(&mut tx, &lost).await.expect("enqueued");
+    tx.commit().await.expect("committed");
+    let rows = vec![first, bed.commit("a", 2).await, bed.commit("b", 3).await];
+    let mut relay = bed.relay();
+    relay.handoff().committed(rows);
+
+    let published = relay.publish_handed_over().await;
+
+    assert!(
+        matches!(published, Err(RelayError::NotConfirmed { count: 1, .. })),
+        "{published:?}"
+    );
+    assert_eq!(
+        bed.sequences().await,
+        vec![3],
+        "a's second event waits for its first"
+    );
+}
