@@ -71,8 +71,14 @@ async fn main() -> anyhow::Result<()> {
             let report = chaos::run(&options).await?;
             println!("{report}");
             write_json(options.report.as_deref(), &report)?;
-            if report.total_inconsistencies() > 0 {
-                bail!("{} inconsistencies", report.total_inconsistencies());
+            let failed = report.rounds.iter().filter(|round| !round.passed()).count();
+            if failed > 0 {
+                bail!(
+                    "{failed} rounds failed: {} inconsistencies, {} parked messages, {} sagas not final",
+                    report.total_inconsistencies(),
+                    report.rounds.iter().filter_map(|round| round.parked).sum::<u64>(),
+                    report.rounds.iter().map(|round| round.not_final).sum::<usize>()
+                );
             }
         }
         Command::Stress(options) => {

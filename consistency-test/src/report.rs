@@ -22,6 +22,19 @@ impl Answers {
         self.0.len()
     }
 
+    /// The checkouts whose answer said nothing of the outcome: neither 2xx
+    /// nor 4xx (a 503 at the wait bound, a gateway error, no answer).
+    pub fn unanswered(&self) -> Vec<usize> {
+        (0..self.len())
+            .filter(|&n| !self.0[n].is_some_and(|s| s.is_success() || s.is_client_error()))
+            .collect()
+    }
+
+    /// Takes `status` as checkout `n`'s answer.
+    pub fn answer(&mut self, n: usize, status: Option<StatusCode>) {
+        self.0[n] = status;
+    }
+
     fn paid(&self, n: usize) -> bool {
         self.0[n].is_some_and(|s| s.is_success())
     }

@@ -93,7 +93,7 @@ async fn declare_queue(
         // to the parking lot, not away.
         let limit = settings.delivery_limit.min(i32::MAX as u32) as i32;
         arguments.insert("x-delivery-limit".into(), AMQPValue::LongInt(limit));
-        dead_letter_to(&mut arguments, &parked);
+        dead_letter_to(&mut arguments, &parked, true);
     }
     declare_or_keep(connection, channel, &main, arguments).await?;
     for (exchange, routing_key) in &queue.bindings {
@@ -124,7 +124,7 @@ async fn declare_queue(
     let mut retry = base_arguments(settings, &settings.queue_type);
     let delay_ms = settings.retry_delay.as_millis().min(i32::MAX as u128) as i32;
     retry.insert("x-message-ttl".into(), AMQPValue::LongInt(delay_ms));
-    dead_letter_to(&mut retry, &main);
+    dead_letter_to(&mut retry, &main, is_quorum(settings));
     declare_or_replace(connection, channel, &retry_queue(&main), retry).await?;
     declare(channel, &parked, base_arguments(settings, &settings.queue_type)).await
 }
@@ -136,10 +136,9 @@ fn is_quorum(settings: &BrokerSettings) -> bool {
 /// Dead-letters through the default exchange straight to `queue`; on a
 /// quorum queue at least once (the message leaves its queue only once the
 /// target has confirmed it), which needs `reject-publish` as overflow.
-fn dead_letter_to(arguments: &mut FieldTable, queue: &str) {
+fn dead_letter_to(arguments: &mut FieldTable, queue: &str, quorum: bool) {
     arguments.insert("x-dead-letter-exchange".into(), long_string(""));
     arguments.insert("x-dead-letter-routing-key".into(), long_string(queue));
-    let quorum = matches!(arguments.inner().get("x-queue-type"), Some(AMQPValue::LongString(t)) if t.as_bytes() == b"quorum");
     if quorum {
         arguments.insert("x-dead-letter-strategy".into(), long_string("at-least-once"));
         arguments.insert("x-overflow".into(), long_string("reject-publish"));
