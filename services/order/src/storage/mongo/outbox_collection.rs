@@ -13,7 +13,7 @@ use super::transaction::is_duplicate_key;
 
 /// How long a relay owns the aggregates it claimed. One that dies holding
 /// them delays their events by this much; the others then take over.
-const LEASE: Duration = Duration::from_secs(30);
+pub const LEASE: Duration = Duration::from_secs(30);
 
 /// Writes `message` into the outbox inside `session`'s transaction, as the
 /// `seq`-th event of its aggregate.

@@ -19,6 +19,8 @@ pub enum RelayError {
     Database(#[from] mongodb::error::Error),
     #[error("broker unavailable")]
     Broker(#[from] lapin::Error),
+    #[error("the broker did not confirm a batch within {0:?}; its events stay in the outbox")]
+    ConfirmTimeout(Duration),
     #[error("{count} messages were not confirmed by the broker; they stay in the outbox")]
     NotConfirmed {
         count: usize,
@@ -71,10 +73,16 @@ impl Relay {
     async fn publish(&mut self, aggregates: &[String]) -> Result<usize, RelayError> {
         let batch = outbox_events::events_of(&self.collections, aggregates, self.settings.batch_size).await?;
         let messages: Vec<OutboxMessage> = batch.iter().map(|event| event.message()).collect();
-        let confirmations = self
-            .publisher
-            .publish(&messages.iter().collect::<Vec<_>>())
-            .await?;
+        // Well inside the aggregates' leases: a publish that hangs must not
+        // outlive them, or another relay could send the same events beside it.
+        let deadline = self.settings.confirm_timeout.min(outbox_events::LEASE / 2);
+        let messages: Vec<&OutboxMessage> = messages.iter().collect();
+        let publishing = self.publisher.publish(&messages);
+        let Ok(confirmations) = tokio::time::timeout(deadline, publishing).await else {
+            self.publisher.reconnect();
+            return Err(RelayError::ConfirmTimeout(deadline));
+        };
+        let confirmations = confirmations?;
         outbox_events::delete(
             &self.collections,
             &outbox_events::deletable(&batch, &confirmations.confirmed),
