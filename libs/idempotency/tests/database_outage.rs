@@ -21,10 +21,10 @@ async fn an_outage_of_the_database_longer_than_every_retry_parks_nothing() {
     let consumer = bed.run_consumer();
     wait_until(30, || async { bed.effects().await >= 10 }).await;
 
-    postgres("stop").await;
+    let outage = Outage::begin();
     // Long past the retry budget, with messages still in the broker.
     tokio::time::sleep(budget * 20).await;
-    postgres("start").await;
+    drop(outage);
 
     wait_until(60, || async { bed.effects().await >= 300 }).await;
     drop(consumer);
@@ -42,18 +42,33 @@ async fn an_outage_of_the_database_longer_than_every_retry_parks_nothing() {
     );
 }
 
-/// Stops (in immediate mode, as a crash) or starts the local cluster.
-async fn postgres(action: &str) {
+/// PostgreSQL stopped in immediate mode, as a crash, until dropped: a test
+/// that fails meanwhile still leaves the server running for what follows.
+struct Outage;
+
+impl Outage {
+    fn begin() -> Outage {
+        pg_ctlcluster(&["stop", "-m", "immediate"]);
+        Outage
+    }
+}
+
+impl Drop for Outage {
+    fn drop(&mut self) {
+        pg_ctlcluster(&["start"]);
+    }
+}
+
+fn pg_ctlcluster(action: &[&str]) {
     let version = std::fs::read_dir("/etc/postgresql")
         .expect("a Debian PostgreSQL installation")
         .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
         .max_by_key(|version| version.parse::<u32>().unwrap_or(0))
         .expect("a cluster version");
-    let mut command = tokio::process::Command::new("pg_ctlcluster");
-    command.args(["--skip-systemctl-redirect", &version, "main", action]);
-    if action == "stop" {
-        command.args(["-m", "immediate"]);
-    }
-    let status = command.status().await.expect("pg_ctlcluster runs (as root)");
-    assert!(status.success(), "pg_ctlcluster {action} failed");
+    let status = std::process::Command::new("pg_ctlcluster")
+        .args(["--skip-systemctl-redirect", &version, "main"])
+        .args(action)
+        .status()
+        .expect("pg_ctlcluster runs (as root)");
+    assert!(status.success(), "pg_ctlcluster {action:?} failed");
 }
