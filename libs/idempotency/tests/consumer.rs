@@ -184,15 +184,7 @@ async fn messages_applied_before_are_skipped_in_a_batch_and_the_rest_is_applied_
         // Every eighth is applied before its delivery, as after a consumer
         // that died between its commit and its ack.
         if sequence % 8 == 0 {
-            let incoming = IncomingMessage {
-                message_id: message.message_id,
-                event_type: message.event_type.clone(),
-                schema_version: message.schema_version,
-                aggregate_id: message.aggregate_id.clone(),
-                traceparent: None,
-                attempt: 1,
-                body: serde_json::to_vec(&message.payload).expect("serialisable"),
-            };
+            let incoming = IncomingMessage::first_delivery_of(&message);
             assert_eq!(
                 consumer.process(&incoming).await.expect("applied"),
                 Outcome::Applied

@@ -1,5 +1,6 @@
 use lapin::message::Delivery;
 use lapin::types::{AMQPValue, FieldTable};
+use outbox::OutboxMessage;
 use outbox::headers as outbox_headers;
 use uuid::Uuid;
 
@@ -25,6 +26,20 @@ pub struct IncomingMessage {
 }
 
 impl IncomingMessage {
+    /// `message` as the broker delivers it the first time: what a test hands
+    /// a handler or a consumer directly.
+    pub fn first_delivery_of(message: &OutboxMessage) -> Self {
+        IncomingMessage {
+            message_id: message.message_id,
+            event_type: message.event_type.clone(),
+            schema_version: message.schema_version,
+            aggregate_id: message.aggregate_id.clone(),
+            traceparent: message.traceparent.clone(),
+            attempt: 1,
+            body: message.payload.to_string().into_bytes(),
+        }
+    }
+
     /// Decodes the body as the event type `T`.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         serde_json::from_slice(&self.body)

@@ -9,18 +9,10 @@ use uuid::Uuid;
 
 use crate::helpers::{TestApp, spawn_app};
 
-/// Applies `message` as the consumer does, in a transaction of its own, and
-/// returns the event it emits.
+/// Applies `message` (each a message of its own) as the consumer does, in
+/// a transaction of its own, and returns the event it emits.
 async fn ask(app: &TestApp, message: OutboxMessage) -> OutboxMessage {
-    let incoming = IncomingMessage {
-        message_id: Uuid::new_v4(),
-        event_type: message.event_type.clone(),
-        schema_version: message.schema_version,
-        aggregate_id: message.aggregate_id.clone(),
-        traceparent: None,
-        attempt: 1,
-        body: serde_json::to_vec(&message.payload).expect("serialisable"),
-    };
+    let incoming = IncomingMessage::first_delivery_of(&message);
     let mut tx = app.pool.begin().await.expect("tx");
     let mut emitted = CheckoutHandler.handle(&mut tx, &incoming).await.expect("handled");
     tx.commit().await.expect("committed");

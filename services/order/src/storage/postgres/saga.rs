@@ -23,8 +23,9 @@ pub async fn read_for_checkout(
 }
 
 /// If `read` is still the order as stored, makes it `checking_out` under
-/// `entry`'s saga, records the saga's first step in the timeline and writes
-/// `request` (its event) into the outbox: one statement, atomic with no
+/// `entry`'s saga, records the saga's first step in the timeline, enters the
+/// saga in `running_sagas` and writes `request` (its event) into the outbox:
+/// one statement, atomic with no
 /// transaction around it, so one round trip. `None` when the order changed
 /// since it was read (another checkout started a saga, or a line was added)
 /// and nothing was written: the caller decides again on a fresh read.
@@ -37,15 +38,17 @@ pub async fn start_saga(
     let inserted: Vec<outbox::InsertedRow> = request
         .bind(sqlx::query_as(concat!(
             "WITH started AS ( \
-                 UPDATE orders SET status = 'checking_out', saga_id = $10, failure_reason = NULL, \
-                     saga_driven_at = now() \
+                 UPDATE orders SET status = 'checking_out', saga_id = $10, failure_reason = NULL \
                  WHERE id = $9 AND status = $15 AND total_cost = $16 AND items = $17 \
                  RETURNING id), \
              stored AS (",
             outbox::insert_rows!("WHERE EXISTS (SELECT 1 FROM started)"),
             "), timeline AS ( \
                  INSERT INTO saga_events (order_id, saga_id, service, event, detail, occurred_at) \
-                 SELECT $9, $10, $11, $12, $13, $14 WHERE EXISTS (SELECT 1 FROM started)) \
+                 SELECT $9, $10, $11, $12, $13, $14 WHERE EXISTS (SELECT 1 FROM started)), \
+             running AS ( \
+                 INSERT INTO running_sagas (saga_id, order_id) \
+                 SELECT $10, $9 WHERE EXISTS (SELECT 1 FROM started)) \
              SELECT position, message_id, older FROM stored"
         )))
         .bind(&read.order_id)
@@ -70,24 +73,32 @@ pub struct Stalled {
     pub saga_id: Uuid,
 }
 
-/// Claims up to `limit` sagas driven last more than `after` ago (or never,
-/// by a version before the watchdog) and marks them driven now, for the
-/// caller's transaction: a watchdog on another replica skips them, and
-/// they are due again only `after` from now.
+/// Claims up to `limit` sagas driven last more than `after` ago (the
+/// longest stalled first) and marks them driven now, for the caller's
+/// transaction: a watchdog on another replica skips them, and they are due
+/// again only `after` from now. An entry whose order no longer runs that
+/// saga (it ended, or the order was replaced) is dropped.
 pub async fn claim_stalled(
     executor: impl PgExecutor<'_>,
     after: std::time::Duration,
     limit: i64,
 ) -> Result<Vec<Stalled>, DbError> {
     let stalled = sqlx::query_as(
-        "WITH stalled AS ( \
-             SELECT id FROM orders \
-             WHERE status = 'checking_out' AND saga_id IS NOT NULL \
-               AND (saga_driven_at IS NULL OR saga_driven_at < now() - make_interval(secs => $1)) \
-             ORDER BY saga_driven_at NULLS FIRST LIMIT $2 \
-             FOR UPDATE SKIP LOCKED) \
-         UPDATE orders SET saga_driven_at = now() FROM stalled WHERE orders.id = stalled.id \
-         RETURNING orders.id AS order_id, paid, items, user_id, total_cost, status, saga_id",
+        "WITH due AS ( \
+             SELECT r.saga_id, r.order_id, EXISTS ( \
+                 SELECT 1 FROM orders o \
+                 WHERE o.id = r.order_id AND o.saga_id = r.saga_id AND o.status = 'checking_out') AS runs \
+             FROM running_sagas r \
+             WHERE r.driven_at < now() - make_interval(secs => $1) \
+             ORDER BY r.driven_at LIMIT $2 \
+             FOR UPDATE OF r SKIP LOCKED), \
+         gone AS (DELETE FROM running_sagas WHERE saga_id IN (SELECT saga_id FROM due WHERE NOT runs)), \
+         driven AS ( \
+             UPDATE running_sagas SET driven_at = now() \
+             WHERE saga_id IN (SELECT saga_id FROM due WHERE runs) \
+             RETURNING saga_id, order_id) \
+         SELECT o.id AS order_id, o.paid, o.items, o.user_id, o.total_cost, o.status, driven.saga_id \
+         FROM driven JOIN orders o ON o.id = driven.order_id",
     )
     .bind(after.as_secs_f64())
     .bind(limit)
@@ -153,7 +164,7 @@ struct RecordedRow {
 /// It records the message ids in the inbox (the `idempotency` crate's
 /// table), adds each fresh step to its order's timeline in order, and ends
 /// the saga of each fresh final step as paid or failed, if that saga is
-/// still the order's running one.
+/// still the order's running one (and takes it out of `running_sagas`).
 ///
 /// The answer's rows are of two kinds: a message id recorded now, or a saga
 /// ended (order, saga, failure reason).
@@ -181,6 +192,8 @@ pub async fn record_steps(
              WHERE fresh.final AND orders.id = fresh.order_id AND orders.saga_id = fresh.saga_id \
                AND orders.status = 'checking_out' \
              RETURNING orders.id, orders.saga_id, orders.failure_reason), \
+         stopped AS ( \
+             DELETE FROM running_sagas WHERE saga_id IN (SELECT saga_id FROM finished)), \
          timeline AS ( \
              INSERT INTO saga_events (order_id, saga_id, service, event, detail, occurred_at) \
              SELECT order_id, saga_id, service, event, detail, at FROM fresh ORDER BY n) \
