@@ -11,6 +11,14 @@
 //! the emptied end of the outbox back to the file system takes a lock that
 //! stops every insert (measured: 0.7 s a vacuum under load), and the outbox
 //! refills those pages within seconds anyway.
+//!
+//! It also analyses the tables that changed enough, as autovacuum's analyse
+//! would: fresh statistics make PostgreSQL plan again the statements that
+//! connections have prepared. Without them a generic plan made while a table
+//! was nearly empty (a sequential scan of `payments` to look up one saga, say)
+//! stays for the connection's life, however large the table grows (measured:
+//! the payment step's statement went from 0.09 ms to 1 ms over 30 000
+//! checkouts).
 use std::future::Future;
 use std::time::Duration;
 
@@ -57,8 +65,27 @@ pub async fn vacuum_churned(pool: &PgPool, dead_rows: i64) -> Result<Vec<String>
     Ok(tables)
 }
 
-/// Vacuums what needs it every `settings.interval` until `shutdown`. A
-/// failure is retried at the next tick: dead rows only cost speed.
+/// Analyses every table changed by more than autovacuum's defaults would
+/// let pass (50 rows and a tenth of its rows since its last analysis);
+/// returns their names.
+pub async fn analyze_changed(pool: &PgPool) -> Result<Vec<String>, DbError> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables \
+         WHERE n_mod_since_analyze >= 50 + n_live_tup / 10",
+    )
+    .fetch_all(pool)
+    .await?;
+    for table in &tables {
+        // The name comes from the catalogue, quoted by format('%I').
+        let statement = format!("ANALYZE (SKIP_LOCKED) {table}");
+        sqlx::query(sqlx::AssertSqlSafe(statement)).execute(pool).await?;
+    }
+    Ok(tables)
+}
+
+/// Vacuums and analyses what needs it every `settings.interval` until
+/// `shutdown`. A failure is retried at the next tick: dead rows and old
+/// statistics only cost speed.
 pub async fn run(pool: PgPool, settings: VacuumSettings, shutdown: impl Future<Output = ()>) {
     if settings.interval.is_zero() {
         return;
@@ -69,6 +96,11 @@ pub async fn run(pool: PgPool, settings: VacuumSettings, shutdown: impl Future<O
             Ok(tables) if tables.is_empty() => {}
             Ok(tables) => tracing::debug!(?tables, "vacuumed"),
             Err(error) => tracing::warn!(%error, "vacuuming churned tables failed"),
+        }
+        match analyze_changed(pool).await {
+            Ok(tables) if tables.is_empty() => {}
+            Ok(tables) => tracing::debug!(?tables, "analysed"),
+            Err(error) => tracing::warn!(%error, "analysing changed tables failed"),
         }
     })
     .await;

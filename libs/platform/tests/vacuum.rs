@@ -1,5 +1,5 @@
 //! Vacuuming churned tables, against the real PostgreSQL.
-use platform::vacuum::vacuum_churned;
+use platform::vacuum::{analyze_changed, vacuum_churned};
 use sqlx::PgConnection;
 
 /// Run on the connection that changed the table: a backend's statistics
@@ -40,4 +40,57 @@ async fn a_table_full_of_dead_rows_is_vacuumed_and_a_quiet_one_is_left_alone() {
     assert_eq!(vacuumed, vec!["public.churned".to_owned()]);
     assert_eq!(dead_rows(&mut connection, "churned").await, 0);
     assert_eq!(dead_rows(&mut connection, "quiet").await, 10);
+}
+
+/// How the prepared statement `lookup` would run now.
+async fn plan(connection: &mut PgConnection) -> String {
+    let lines: Vec<String> =
+        sqlx::query_scalar("EXPLAIN (COSTS OFF) EXECUTE lookup('00000000-0000-0000-0000-000000000001')")
+            .fetch_all(&mut *connection)
+            .await
+            .expect("explained");
+    lines.join("\n")
+}
+
+#[tokio::test]
+async fn a_grown_table_is_analysed_and_a_plan_made_while_it_was_empty_is_made_again() {
+    let pool = platform::testing::fresh_pool("analyze", &[]).await;
+    let mut connection = pool.acquire().await.expect("connection");
+    for statement in [
+        "CREATE TABLE sagas (id UUID PRIMARY KEY)",
+        "ANALYZE sagas",
+        // One plan for every execution, made now, on an empty table.
+        "SET plan_cache_mode = force_generic_plan",
+        "PREPARE lookup(uuid) AS SELECT 1 FROM sagas WHERE id = $1",
+    ] {
+        sqlx::query(statement)
+            .execute(&mut *connection)
+            .await
+            .expect(statement);
+    }
+    let while_empty = plan(&mut connection).await;
+    sqlx::query("INSERT INTO sagas SELECT gen_random_uuid() FROM generate_series(1, 20000)")
+        .execute(&mut *connection)
+        .await
+        .expect("rows");
+    sqlx::query("SELECT pg_stat_force_next_flush()")
+        .execute(&mut *connection)
+        .await
+        .expect("flush");
+    let grown = plan(&mut connection).await;
+
+    let analysed = analyze_changed(&pool).await.expect("analysed");
+
+    assert!(while_empty.contains("Seq Scan"), "{while_empty}");
+    assert!(
+        grown.contains("Seq Scan"),
+        "the plan stays until new statistics: {grown}"
+    );
+    assert_eq!(analysed, vec!["public.sagas".to_owned()]);
+    let replanned = plan(&mut connection).await;
+    assert!(replanned.contains("Index"), "{replanned}");
+    assert!(
+        analyze_changed(&pool).await.expect("looked").is_empty(),
+        "nothing changed since"
+    );
 }
