@@ -119,12 +119,15 @@ async fn declare_queue(
     }
     // Messages expire from the retry queue after the delay and are
     // dead-lettered through the default exchange straight back to `main`.
-    // As a quorum queue with at-least-once dead-lettering, a node lost on
-    // the way loses no message.
-    let mut retry = base_arguments(settings, &settings.queue_type);
+    // A classic queue: declared as a quorum queue with at-least-once
+    // dead-lettering, RabbitMQ 3.10 took more than ten seconds to declare it
+    // when many were declared at once (the services' tests), and a consumer
+    // waited that long to start. Only failed messages pass through it, for
+    // the retry delay.
+    let mut retry = base_arguments(settings, "classic");
     let delay_ms = settings.retry_delay.as_millis().min(i32::MAX as u128) as i32;
     retry.insert("x-message-ttl".into(), AMQPValue::LongInt(delay_ms));
-    dead_letter_to(&mut retry, &main, is_quorum(settings));
+    dead_letter_to(&mut retry, &main, false);
     declare_or_replace(connection, channel, &retry_queue(&main), retry).await?;
     declare(channel, &parked, base_arguments(settings, &settings.queue_type)).await
 }
