@@ -14,6 +14,18 @@ pub struct Confirmations {
     pub failure: Option<(usize, PublishError)>,
 }
 
+impl Confirmations {
+    /// Counts `count` more messages not confirmed; the first error stays
+    /// the one reported.
+    pub fn not_confirmed(&mut self, count: usize, error: PublishError) {
+        let (earlier, first) = match self.failure.take() {
+            Some((earlier, first)) => (earlier, first),
+            None => (0, error),
+        };
+        self.failure = Some((earlier + count, first));
+    }
+}
+
 /// A publisher connected lazily and dropped on any broker error, so the next
 /// batch reconnects.
 #[derive(Debug)]
@@ -68,11 +80,7 @@ impl BatchPublisher {
         for (index, (confirm, message)) in pending.into_iter().zip(messages).enumerate() {
             match confirmed(confirm, &message.routing_key).await {
                 Ok(()) => confirmations.confirmed.push(index),
-                Err(error) => {
-                    let failure = confirmations.failure.take();
-                    let count = failure.as_ref().map_or(0, |(count, _)| *count) + 1;
-                    confirmations.failure = Some((count, failure.map_or(error, |(_, first)| first)));
-                }
+                Err(error) => confirmations.not_confirmed(1, error),
             }
         }
         if matches!(confirmations.failure, Some((_, PublishError::Broker(_)))) {

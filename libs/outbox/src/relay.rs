@@ -235,9 +235,7 @@ impl Relay {
                 }
             }
             if let Some((count, first)) = confirmed.failure {
-                let earlier = confirmations.failure.take();
-                let count = count + earlier.as_ref().map_or(0, |(count, _)| *count);
-                confirmations.failure = Some((count, earlier.map_or(first, |(_, first)| first)));
+                confirmations.not_confirmed(count, first);
             }
         }
         Ok(confirmations)
@@ -252,11 +250,9 @@ impl Relay {
     ) -> Result<Confirmations, RelayError> {
         // Each span ends, and so times its publish, when dropped after the
         // round's confirms.
-        let spans: Vec<_> = rows
-            .iter_mut()
-            .enumerate()
-            .filter(|(i, _)| indices.contains(i))
-            .map(|(_, row)| publish_span(self.service, &mut row.message))
+        let spans: Vec<_> = indices
+            .iter()
+            .map(|&i| publish_span(self.service, &mut rows[i].message))
             .collect();
         let messages: Vec<_> = indices.iter().map(|&i| &rows[i].message).collect();
         let sent = Instant::now();

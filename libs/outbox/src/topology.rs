@@ -1,7 +1,7 @@
 //! Exchanges, queues and bindings, declared idempotently at start-up by
 //! every process that publishes or consumes, so that no event is published
 //! before the queue that must receive it exists.
-use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions};
+use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable, LongString};
 use lapin::{Channel, Connection, ExchangeKind};
 
@@ -93,7 +93,8 @@ async fn declare_queue(
         // to the parking lot, not away.
         let limit = settings.delivery_limit.min(i32::MAX as u32) as i32;
         arguments.insert("x-delivery-limit".into(), AMQPValue::LongInt(limit));
-        dead_letter_to(&mut arguments, &parked, true);
+        dead_letter_to(&mut arguments, &parked);
+        at_least_once(&mut arguments);
     }
     declare_or_keep(connection, channel, &main, arguments).await?;
     for (exchange, routing_key) in &queue.bindings {
@@ -127,8 +128,8 @@ async fn declare_queue(
     let mut retry = base_arguments(settings, "classic");
     let delay_ms = settings.retry_delay.as_millis().min(i32::MAX as u128) as i32;
     retry.insert("x-message-ttl".into(), AMQPValue::LongInt(delay_ms));
-    dead_letter_to(&mut retry, &main, false);
-    declare_or_replace(connection, channel, &retry_queue(&main), retry).await?;
+    dead_letter_to(&mut retry, &main);
+    declare(channel, &retry_queue(&main), retry).await?;
     declare(channel, &parked, base_arguments(settings, &settings.queue_type)).await
 }
 
@@ -136,16 +137,18 @@ fn is_quorum(settings: &BrokerSettings) -> bool {
     settings.queue_type == "quorum"
 }
 
-/// Dead-letters through the default exchange straight to `queue`; on a
-/// quorum queue at least once (the message leaves its queue only once the
-/// target has confirmed it), which needs `reject-publish` as overflow.
-fn dead_letter_to(arguments: &mut FieldTable, queue: &str, quorum: bool) {
+/// Dead-letters through the default exchange straight to `queue`.
+fn dead_letter_to(arguments: &mut FieldTable, queue: &str) {
     arguments.insert("x-dead-letter-exchange".into(), long_string(""));
     arguments.insert("x-dead-letter-routing-key".into(), long_string(queue));
-    if quorum {
-        arguments.insert("x-dead-letter-strategy".into(), long_string("at-least-once"));
-        arguments.insert("x-overflow".into(), long_string("reject-publish"));
-    }
+}
+
+/// Dead-letters a quorum queue's messages at least once: a message leaves
+/// it only once the target has confirmed it, which needs `reject-publish`
+/// as overflow.
+fn at_least_once(arguments: &mut FieldTable) {
+    arguments.insert("x-dead-letter-strategy".into(), long_string("at-least-once"));
+    arguments.insert("x-overflow".into(), long_string("reject-publish"));
 }
 
 /// The broker refuses to redeclare a queue with other arguments.
@@ -170,35 +173,6 @@ async fn declare_or_keep(
             );
             *channel = connection.create_channel().await?;
             Ok(())
-        }
-        other => other,
-    }
-}
-
-/// Declares `name`; a queue an earlier version declared with other
-/// arguments (the classic retry queue) is deleted if empty and declared
-/// anew. One that still holds messages fails the declaration: they expire
-/// back to the main queue within the retry delay, and the caller's next try
-/// succeeds.
-async fn declare_or_replace(
-    connection: &Connection,
-    channel: &mut Channel,
-    name: &str,
-    arguments: FieldTable,
-) -> Result<(), lapin::Error> {
-    match declare(channel, name, arguments.clone()).await {
-        Err(error) if is_precondition_failed(&error) => {
-            *channel = connection.create_channel().await?;
-            let options = QueueDeleteOptions {
-                if_empty: true,
-                ..QueueDeleteOptions::default()
-            };
-            channel.queue_delete(name.into(), options).await?;
-            tracing::info!(
-                queue = name,
-                "replaced a queue an earlier version declared with other arguments"
-            );
-            declare(channel, name, arguments).await
         }
         other => other,
     }
