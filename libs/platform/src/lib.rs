@@ -18,6 +18,8 @@
 //! ├── http       serve a warp filter on a bound listener, turn results and
 //! │              rejections into JSON answers with the right status; one
 //! │              span and one log line per request
+//! ├── openapi    GET /<prefix>/openapi.json: the service's part of the
+//! │              public API's document, docs/openapi.json
 //! ├── periodic   chores on a timer until shutdown (pruning, vacuuming)
 //! ├── vacuum     VACUUM of the tables that churn (outbox, inbox), where
 //! │              autovacuum is off or slow
@@ -29,6 +31,7 @@ pub mod domain;
 pub mod failure;
 pub mod health;
 pub mod http;
+pub mod openapi;
 pub mod periodic;
 pub mod settings;
 pub mod telemetry;

@@ -1,5 +1,5 @@
 use warp::Filter;
-use warp::http::Method;
+use warp::http::{HeaderValue, Method};
 use warp::path::FullPath;
 
 /// The longest key accepted; clients send UUIDs or similar.
@@ -37,7 +37,10 @@ pub struct IdempotentRequest {
 
 /// Extracts the [`IdempotentRequest`] of any request.
 pub fn request() -> impl Filter<Extract = (IdempotentRequest,), Error = std::convert::Infallible> + Clone {
-    warp::header::optional::<String>("idempotency-key")
+    // Read as raw bytes: a value that is not text must reach the key's
+    // check and be refused, not pass as no key at all.
+    warp::header::value("idempotency-key")
+        .map(|value: HeaderValue| Some(String::from_utf8_lossy(value.as_bytes()).into_owned()))
         .or(warp::any().map(|| None))
         .unify()
         .and(warp::method())

@@ -9,7 +9,10 @@ pub trait IdKind {
 }
 
 /// An opaque, non-empty identifier. `batch_init` creates `"0"`, `"1"`, …
-/// while `create` makes UUIDs, so nothing else about its shape is assumed.
+/// while `create` makes UUIDs, so nothing about its shape is assumed beyond
+/// its characters: those a URL path carries as they are (RFC 3986's
+/// unreserved ones), which every id we make keeps to. The OpenAPI document
+/// states the same rule (`docs/openapi.json`, schema `Id`).
 #[derive(serde::Serialize)]
 #[serde(transparent)]
 pub struct Id<K> {
@@ -33,6 +36,12 @@ impl<K: IdKind> Id<K> {
                 max: Self::MAX_LEN,
             });
         }
+        if !raw.bytes().all(is_unreserved) {
+            return Err(InputError::IdCharacters {
+                kind: K::NAME,
+                value: raw.to_owned(),
+            });
+        }
         Ok(Self::from_trusted(raw.to_owned()))
     }
 
@@ -47,6 +56,10 @@ impl<K: IdKind> Id<K> {
     pub fn as_str(&self) -> &str {
         &self.value
     }
+}
+
+fn is_unreserved(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
 }
 
 // Derives would demand `K: Clone` etc., which marker types need not be.
@@ -98,6 +111,13 @@ mod tests {
     fn batch_ids_and_uuids_are_ids() {
         assert!(Id::<Widget>::parse("0").is_ok());
         assert!(Id::<Widget>::parse("0b3f6c1e-2a8f-4a55-9d0c-6f1f4d7a2b11").is_ok());
+    }
+
+    #[test]
+    fn an_id_with_a_character_a_url_would_escape_is_refused() {
+        let error = Id::<Widget>::parse("a b").expect_err("refused");
+        assert!(error.to_string().contains("\"a b\""), "{error}");
+        assert!(Id::<Widget>::parse("a%2Fb").is_err());
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub enum InputError {
         len: usize,
         max: usize,
     },
+    #[error("{kind} id {value:?} has a character other than letters, digits and \"-._~\"")]
+    IdCharacters { kind: &'static str, value: String },
 }
 
 /// Parses a decimal integer path segment into an `i64` within `min..=max`.

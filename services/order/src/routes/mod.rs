@@ -41,4 +41,5 @@ pub fn routes(state: State) -> impl Filter<Extract = (impl Reply,), Error = Reje
             },
             state.broker_connected,
         ))
+        .or(platform::openapi::route("orders"))
 }

@@ -17,4 +17,5 @@ pub fn routes(
     users::routes(pool.clone())
         .or(batch_init::route(pool.clone()))
         .or(platform::health::route("payment", pool, broker))
+        .or(platform::openapi::route("payment"))
 }

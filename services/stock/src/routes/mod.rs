@@ -17,4 +17,5 @@ pub fn routes(
     items::routes(pool.clone())
         .or(batch_init::route(pool.clone()))
         .or(platform::health::route("stock", pool, broker))
+        .or(platform::openapi::route("stock"))
 }

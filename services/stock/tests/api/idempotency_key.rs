@@ -98,3 +98,22 @@ async fn a_malformed_key_is_a_400_and_changes_nothing() {
     );
     assert_eq!(app.snapshot().await, before);
 }
+
+#[tokio::test]
+async fn a_key_that_is_not_text_is_a_400_not_a_request_without_a_key() {
+    let app = spawn_app().await;
+    let id = app.item_with(1, 10).await;
+    let before = app.snapshot().await;
+    let key = reqwest::header::HeaderValue::from_bytes(b"caf\xe9").expect("a header value");
+
+    let response = app
+        .client
+        .post(format!("{}/stock/subtract/{id}/1", app.address))
+        .header("Idempotency-Key", key)
+        .send()
+        .await
+        .expect("request sent");
+
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.snapshot().await, before);
+}

@@ -7,4 +7,5 @@ mod helpers;
 mod idempotency_key;
 mod items;
 mod malformed;
+mod openapi;
 mod saga;

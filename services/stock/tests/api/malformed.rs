@@ -62,3 +62,16 @@ async fn a_batch_beyond_the_limit_is_refused() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(app.snapshot().await.is_empty());
 }
+
+#[tokio::test]
+async fn an_id_with_a_character_urls_escape_is_a_400_that_says_so() {
+    let app = spawn_app().await;
+
+    for id in ["a%20b", "%C3%A9", "a%2Fb", "a%3Fb"] {
+        let (status, body) = app.get(&format!("/stock/find/{id}")).await;
+
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{id}: {body}");
+        let message = body["error"].as_str().unwrap_or_default();
+        assert!(message.contains("character"), "{id}: {message}");
+    }
+}
