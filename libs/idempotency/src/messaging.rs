@@ -89,13 +89,12 @@ impl<H: Handler> Process<H> {
         .handing_off_to(relay.handoff())
         .with_telemetry(&self.telemetry);
         self.telemetry.observe_pool(&self.pool);
-        platform::tasks::run_all(vec![
-            platform::http::serve(self.listener, self.routes, shutdown.clone()).boxed(),
-            relay.run(shutdown.clone()).boxed(),
-            consumer.run(shutdown.clone()).boxed(),
-            crate::pruner::run(self.pool.clone(), self.settings.retention, shutdown.clone()).boxed(),
-            platform::vacuum::run(self.pool, self.settings.vacuum, shutdown).boxed(),
-        ])
-        .await;
+        tokio::join!(
+            platform::http::serve(self.listener, self.routes, shutdown.clone()),
+            relay.run(shutdown.clone()),
+            consumer.run(shutdown.clone()),
+            crate::pruner::run(self.pool.clone(), self.settings.retention, shutdown.clone()),
+            platform::vacuum::run(self.pool, self.settings.vacuum, shutdown),
+        );
     }
 }

@@ -21,7 +21,6 @@
 //! ├── openapi    GET /<prefix>/openapi.json: the service's part of the
 //! │              public API's document, docs/openapi.json
 //! ├── periodic   chores on a timer until shutdown (pruning, vacuuming)
-//! ├── tasks      a process's loops, each spawned as a task of its own
 //! ├── vacuum     VACUUM of the tables that churn (outbox, inbox), where
 //! │              autovacuum is off or slow
 //! └── domain     the value types of the public contract: Amount, Quantity,
@@ -35,7 +34,6 @@ pub mod http;
 pub mod openapi;
 pub mod periodic;
 pub mod settings;
-pub mod tasks;
 pub mod telemetry;
 pub mod testing;
 pub mod vacuum;

@@ -93,34 +93,22 @@ impl Application {
         let outcomes = self.state.outcomes.clone();
         let relay_name = format!("{name} relay");
         let routes = platform::http::finish(&self.telemetry, routes(self.state));
-        let relay = {
-            let (store, messaging, telemetry) = (store.clone(), self.messaging.clone(), self.telemetry);
-            let shutdown = shutdown.clone();
-            async move {
-                store
-                    .run_relay(&messaging, events::topology(), &relay_name, &telemetry, shutdown)
-                    .await
-            }
-        };
-        let pruner = {
-            let (store, messaging, shutdown) = (store.clone(), self.messaging, shutdown.clone());
-            async move { store.run_pruner(&messaging, shutdown).await }
-        };
-        let listener = {
-            let (store, shutdown) = (store.clone(), shutdown.clone());
-            async move { store.listen_for_outcomes(outcomes, shutdown).await }
-        };
-        // Boxed where they are built: boxed later, these futures hit a
+        // Boxed where they are built: spawned whole, these futures hit a
         // compiler limit in proving them `Send` for every lifetime inside
         // them (rust-lang/rust#110338); boxed here, they are proven one by one.
-        platform::tasks::run_all(vec![
+        tokio::join!(
             platform::http::serve(self.listener, routes, shutdown.clone()).boxed(),
-            relay.boxed(),
+            store.run_relay(
+                &self.messaging,
+                events::topology(),
+                &relay_name,
+                &self.telemetry,
+                shutdown.clone()
+            ),
             consumer.run(shutdown.clone()).boxed(),
-            pruner.boxed(),
-            watchdog::run(store, self.saga_redrive_after, shutdown).boxed(),
-            listener.boxed(),
-        ])
-        .await;
+            store.run_pruner(&self.messaging, shutdown.clone()),
+            watchdog::run(store.clone(), self.saga_redrive_after, shutdown.clone()).boxed(),
+            store.listen_for_outcomes(outcomes, shutdown),
+        );
     }
 }
