@@ -96,6 +96,8 @@ impl Application {
         // Boxed where they are built: spawned whole, these futures hit a
         // compiler limit in proving them `Send` for every lifetime inside
         // them (rust-lang/rust#110338); boxed here, they are proven one by one.
+        // Joined rather than spawned one by one, as the other services do
+        // (`idempotency::messaging::Process::run` says why).
         tokio::join!(
             platform::http::serve(self.listener, routes, shutdown.clone()).boxed(),
             store.run_relay(
