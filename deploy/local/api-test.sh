@@ -22,10 +22,6 @@ EXAMPLES="${API_TEST_EXAMPLES:-20}"
 REQUIREMENTS="$LOCAL/api-test-requirements.txt"
 VENV="$ROOT/.run/venv-api-test"
 
-passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "ok    $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL  $*"; }
-
 # The venv is rebuilt whenever the pinned list changes.
 install_tools() {
   if [ -x "$VENV/bin/st" ] && cmp -s "$REQUIREMENTS" "$VENV/requirements.txt"; then return 0; fi
@@ -59,10 +55,7 @@ trap cleanup EXIT
 
 install_tools
 cleanup
-for db in order stock payment; do
-  PGOPTIONS='-c client_min_messages=warning' psql "postgres://$DB_USER:$DB_PASSWORD@$DB_HOST:$DB_PORT/postgres" -qc \
-    "DROP DATABASE IF EXISTS \"${DB_PREFIX}${db}_db\" WITH (FORCE)" >/dev/null
-done
+drop_databases
 "$LOCAL/up.sh" >/dev/null
 
 # The document, and what each service serves of it through the gateway.

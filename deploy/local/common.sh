@@ -67,3 +67,18 @@ each_replica() {
 
 # 0 when GET url answers 2xx within two seconds.
 healthy() { curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null; }
+
+# The test scripts' tally: `pass`/`fail` print a line each; the script ends
+# with `[ "$failed" -eq 0 ]`.
+passed=0 failed=0
+pass() { passed=$((passed + 1)); echo "ok    $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL  $*"; }
+
+# Drops this system's three databases, so a test starts from empty ones.
+drop_databases() {
+  local db
+  for db in order stock payment; do
+    PGOPTIONS='-c client_min_messages=warning' psql "postgres://$DB_USER:$DB_PASSWORD@$DB_HOST:$DB_PORT/postgres" -qc \
+      "DROP DATABASE IF EXISTS \"${DB_PREFIX}${db}_db\" WITH (FORCE)" >/dev/null
+  done
+}

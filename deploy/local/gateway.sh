@@ -45,6 +45,35 @@ LOC
 LOC
 }
 
+# nginx's own answers (a replica down or too slow, a request it cannot read)
+# get the services' JSON error body, like every answer that is not 2xx;
+# answers of the replicas themselves pass as they are. URI locations, not
+# named ones: a named location cannot answer an error raised while nginx reads
+# the request line (a 414 then came back as an HTML 500).
+error_pages() {
+  local code message
+  echo "        error_page 494 /.gateway-error/400;"
+  while IFS='|' read -r code message; do
+    echo "        error_page $code /.gateway-error/$code;"
+    echo "        location = /.gateway-error/$code {"
+    echo "            internal;"
+    echo "            default_type application/json;"
+    echo "            return $code '{\"error\": \"$message\"}';"
+    echo "        }"
+  done <<'PAGES'
+400|the gateway could not read this request
+404|no such endpoint; the gateway routes /orders/, /stock/ and /payment/
+405|the gateway does not take that method
+408|the request was not sent in time
+413|the request is too large
+414|the URL of this request is too long
+500|the gateway failed; try again
+502|no replica of this service could be reached; try again
+503|the gateway is overloaded; try again
+504|the service did not answer in time; try again
+PAGES
+}
+
 render() {
   cat <<CONF
 # Rendered by deploy/local/gateway.sh; edit that script, not this file.
@@ -75,70 +104,7 @@ $(upstreams)
         proxy_next_upstream error timeout;
         proxy_next_upstream_tries 0;
 $(locations)
-        # nginx's own answers (a replica down or too slow, a request it cannot
-        # read) have the services' JSON error body, like every answer that is
-        # not 2xx. Answers of the replicas themselves pass as they are.
-        error_page 400 /.gateway-error/400;
-        error_page 404 /.gateway-error/404;
-        error_page 405 /.gateway-error/405;
-        error_page 408 /.gateway-error/408;
-        error_page 413 /.gateway-error/413;
-        error_page 414 /.gateway-error/414;
-        error_page 500 /.gateway-error/500;
-        error_page 502 /.gateway-error/502;
-        error_page 503 /.gateway-error/503;
-        error_page 504 /.gateway-error/504;
-        error_page 494 /.gateway-error/400;
-        location = /.gateway-error/400 {
-            internal;
-            default_type application/json;
-            return 400 '{"error": "the gateway could not read this request"}';
-        }
-        location = /.gateway-error/404 {
-            internal;
-            default_type application/json;
-            return 404 '{"error": "no such endpoint; the gateway routes /orders/, /stock/ and /payment/"}';
-        }
-        location = /.gateway-error/405 {
-            internal;
-            default_type application/json;
-            return 405 '{"error": "the gateway does not take that method"}';
-        }
-        location = /.gateway-error/408 {
-            internal;
-            default_type application/json;
-            return 408 '{"error": "the request was not sent in time"}';
-        }
-        location = /.gateway-error/413 {
-            internal;
-            default_type application/json;
-            return 413 '{"error": "the request is too large"}';
-        }
-        location = /.gateway-error/414 {
-            internal;
-            default_type application/json;
-            return 414 '{"error": "the URL of this request is too long"}';
-        }
-        location = /.gateway-error/500 {
-            internal;
-            default_type application/json;
-            return 500 '{"error": "the gateway failed; try again"}';
-        }
-        location = /.gateway-error/502 {
-            internal;
-            default_type application/json;
-            return 502 '{"error": "no replica of this service could be reached; try again"}';
-        }
-        location = /.gateway-error/503 {
-            internal;
-            default_type application/json;
-            return 503 '{"error": "the gateway is overloaded; try again"}';
-        }
-        location = /.gateway-error/504 {
-            internal;
-            default_type application/json;
-            return 504 '{"error": "the service did not answer in time; try again"}';
-        }
+$(error_pages)
         location / {
             default_type application/json;
             return 404 '{"error": "no such endpoint; the gateway routes /orders/, /stock/ and /payment/"}';

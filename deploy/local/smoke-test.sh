@@ -11,10 +11,6 @@ source "$(dirname "$0")/common.sh"
 LOCAL="$ROOT/deploy/local"
 GATEWAY="http://127.0.0.1:$GATEWAY_PORT"
 
-passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "ok    $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL  $*"; }
-
 # request METHOD PATH: sets $status and $body.
 request() {
   local out
@@ -43,10 +39,7 @@ cleanup() { "$LOCAL/down.sh" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
 cleanup
-for db in order stock payment; do
-  PGOPTIONS='-c client_min_messages=warning' psql "postgres://$DB_USER:$DB_PASSWORD@$DB_HOST:$DB_PORT/postgres" -qc \
-    "DROP DATABASE IF EXISTS \"${DB_PREFIX}${db}_db\" WITH (FORCE)" >/dev/null
-done
+drop_databases
 
 "$LOCAL/up.sh" >/dev/null
 lines="$("$LOCAL/ps.sh")"
