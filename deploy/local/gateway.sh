@@ -105,9 +105,9 @@ $(upstreams)
         proxy_next_upstream_tries 0;
 $(locations)
 $(error_pages)
+        # Any other path: the JSON 404 page above answers it.
         location / {
-            default_type application/json;
-            return 404 '{"error": "no such endpoint; the gateway routes /orders/, /stock/ and /payment/"}';
+            return 404;
         }
     }
 }
