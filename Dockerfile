@@ -15,9 +15,10 @@ COPY . .
 # The cache mounts keep the registry and the target directory between builds
 # (BuildKit): a code change recompiles our crates, not the dependencies. The
 # target directory is a cache, so the binaries are copied out of it.
+# `cargo build-services` (.cargo/config.toml) holds the packages and features.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked --bins -p order -p stock -p payment \
+    cargo build-services --release \
     && mkdir -p /out \
     && cp target/release/order target/release/stock target/release/payment /out/
 

@@ -10,9 +10,9 @@ mkdir -p "$LOG_DIR"
 
 # Each service creates its own database (and runs its migrations) at start.
 log "building ($PROFILE)"
-cargo_flags=(--bins -p order -p stock -p payment)
+cargo_flags=()
 [ "$PROFILE" = release ] && cargo_flags+=(--release)
-(cd "$ROOT" && CARGO_TARGET_DIR="$CARGO_TARGET_DIR" cargo build --quiet "${cargo_flags[@]}")
+(cd "$ROOT" && CARGO_TARGET_DIR="$CARGO_TARGET_DIR" cargo build-services --quiet "${cargo_flags[@]}")
 
 start_replica() {
   local name=$1 service=$2 port=$3

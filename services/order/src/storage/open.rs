@@ -39,14 +39,20 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Opened> {
 
 #[cfg(feature = "mongodb")]
 async fn open_mongodb(settings: &Settings) -> anyhow::Result<Opened> {
-    use anyhow::Context;
+    use mongodb::error::ErrorKind;
     let store = super::mongo::MongoStore::open(&settings.mongodb, &settings.messaging.retention)
         .await
-        .with_context(|| {
-            format!(
-                "could not open the MongoDB order store {:?}",
-                settings.mongodb.database
-            )
+        .map_err(|error| {
+            // No server answered: say so first, so an operator looks at the
+            // network or MONGODB_URL's hosts rather than at the settings. The
+            // driver's message names the hosts it tried, never the password.
+            let unreachable = matches!(*error.kind, ErrorKind::ServerSelection { .. });
+            let database = &settings.mongodb.database;
+            anyhow::Error::new(error).context(if unreachable {
+                format!("cannot reach MongoDB (MONGODB_URL) for the order store {database:?}")
+            } else {
+                format!("could not open the MongoDB order store {database:?}")
+            })
         })?;
     tracing::info!(database = %settings.mongodb.database, "order store: MongoDB");
     Ok(Opened {
@@ -59,7 +65,7 @@ async fn open_mongodb(settings: &Settings) -> anyhow::Result<Opened> {
 async fn open_mongodb(_settings: &Settings) -> anyhow::Result<Opened> {
     anyhow::bail!(
         "ORDER_STORE=mongodb, but this order service was built without its MongoDB store; \
-         build it with `cargo build -p order --features mongodb`"
+         build it with `cargo build-services` (.cargo/config.toml)"
     )
 }
 
@@ -74,6 +80,6 @@ mod tests {
 
         let error = open(&settings).await.expect_err("no MongoDB store in this build");
 
-        assert!(error.to_string().contains("--features mongodb"), "{error}");
+        assert!(error.to_string().contains("cargo build-services"), "{error}");
     }
 }
