@@ -28,7 +28,10 @@ def _random() -> str:
 # A manifest that references any other missing Secret fails the test.
 GENERATED_SECRETS = {
     # deploy.sh's ensure_secrets
-    "webshop-pg-app": lambda: {"username": "webshop", "password": _random()},
+    **{
+        f"webshop-pg-{service}": (lambda service=service: {"username": f"webshop_{service}", "password": _random()})
+        for service in ("order", "stock", "payment")
+    },
     "orders-mongodb-auth": lambda: {
         "mongodb-root-password": _random(),
         "mongodb-replica-set-key": _random(),
@@ -130,6 +133,9 @@ def k8s(overlay: str) -> Deployment:
             owner = initdb["owner"]
             deployment.roles[owner] = (secret(initdb["secret"]["name"], "password"), False)
             deployment.databases[initdb["database"]] = owner
+            for role in doc["spec"].get("managed", {}).get("roles", []):
+                password = secret(role["passwordSecret"]["name"], "password")
+                deployment.roles[role["name"]] = (password, role.get("superuser", False))
         elif doc["kind"] == "Database":
             deployment.databases[doc["spec"]["name"]] = doc["spec"]["owner"]
         elif doc["kind"] == "RabbitmqCluster":

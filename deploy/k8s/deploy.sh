@@ -62,11 +62,16 @@ random_secret() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 # once, and left alone afterwards (hex, so they are safe inside URLs).
 ensure_secrets() {
   kubectl create namespace "$NAMESPACE" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-  if ! kubectl -n "$NAMESPACE" get secret webshop-pg-app >/dev/null 2>&1; then
-    log "generating Secret webshop-pg-app"
-    kubectl -n "$NAMESPACE" create secret generic webshop-pg-app --type=kubernetes.io/basic-auth \
-      --from-literal=username=webshop --from-literal=password="$(random_secret)" >/dev/null
-  fi
+  # One PostgreSQL role per service; the username is the role CloudNativePG
+  # creates (postgres.yaml).
+  local service
+  for service in order stock payment; do
+    if ! kubectl -n "$NAMESPACE" get secret "webshop-pg-$service" >/dev/null 2>&1; then
+      log "generating Secret webshop-pg-$service"
+      kubectl -n "$NAMESPACE" create secret generic "webshop-pg-$service" --type=kubernetes.io/basic-auth \
+        --from-literal=username="webshop_$service" --from-literal=password="$(random_secret)" >/dev/null
+    fi
+  done
   if ! kubectl -n "$NAMESPACE" get secret orders-mongodb-auth >/dev/null 2>&1; then
     log "generating Secret orders-mongodb-auth"
     kubectl -n "$NAMESPACE" create secret generic orders-mongodb-auth \
@@ -130,9 +135,12 @@ print_access() {
     echo "The webshop is up. Put the gateway on http://127.0.0.1:8000 with:"
     echo "  kubectl -n ingress-nginx port-forward service/ingress-nginx-controller 8000:80"
   else
-    echo "The webshop is up behind the ingress-nginx load balancer:"
+    # The cluster overlay answers its host name only, over HTTPS: point the
+    # name's DNS record at the load balancer.
+    echo "The webshop is up on https://$(kubectl -n "$NAMESPACE" get ingress webshop -o jsonpath='{.spec.rules[0].host}')/"
+    echo "behind the ingress-nginx load balancer (point that name's DNS record here):"
     kubectl -n ingress-nginx get service ingress-nginx-controller \
-      -o jsonpath='  http://{.status.loadBalancer.ingress[0].ip}{.status.loadBalancer.ingress[0].hostname}/{"\n"}'
+      -o jsonpath='  {.status.loadBalancer.ingress[0].ip}{.status.loadBalancer.ingress[0].hostname}{"\n"}'
   fi
 }
 

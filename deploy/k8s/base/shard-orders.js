@@ -1,6 +1,8 @@
 // Shards the orders collection by hashed _id and creates the order service's
 // own user (readWrite on its database only). deploy.sh runs it on every
 // deploy, so every step is a no-op when already done.
+db.getSiblingDB('admin').auth('root', process.env.MONGODB_ROOT_PASSWORD);
+
 const dbName = process.env.ORDERS_DB;
 const ns = `${dbName}.${process.env.ORDERS_COLLECTION}`;
 

@@ -7,6 +7,9 @@ Layout:
                  or a vendored CRD schema (crds/), plus the repository's rules
   charts.py      checks the Helm values files against the charts' documented
                  keys (chart-keys/) and the topology the cluster must have
+  netpol.py      checks the NetworkPolicies by meaning: the default deny, that
+                 selectors match pods, that ports are containerPorts, that the
+                 paths the manifests use are open and the others closed
   budget.py      sums the CPU limits of the cluster overlay against the budget
   quantity.py    Kubernetes quantities ("500m", "1Gi") as exact numbers
   compose.py     checks deploy/docker-compose.yml, its nginx.conf and the
@@ -25,6 +28,7 @@ import budget  # noqa: E402
 import charts  # noqa: E402
 import compose  # noqa: E402
 import manifests  # noqa: E402
+import netpol  # noqa: E402
 from report import Report  # noqa: E402
 
 K8S_DIR = Path(__file__).resolve().parent.parent
@@ -51,6 +55,7 @@ def main():
     for overlay in OVERLAYS:
         documents = manifests.render(K8S_DIR / "overlays" / overlay, report, overlay)
         manifests.validate_all(documents, overlay, kubernetes_version, report)
+        netpol.check(documents, overlay, report)
         rendered[overlay] = documents
     values = charts.check_all(K8S_DIR / "values", K8S_DIR / "validate" / "chart-keys", report)
     charts.check_topology(values, rendered, report)

@@ -55,12 +55,24 @@ def check_topology(services, report):
     for infrastructure in ("postgres", "rabbitmq", "gateway"):
         if infrastructure not in services:
             problems.append(f"no {infrastructure}")
-    if "8000:8000" not in services.get("gateway", {}).get("ports", []):
-        problems.append("the gateway does not publish :8000")
+    if "127.0.0.1:8000:8000" not in published(services.get("gateway", {})):
+        problems.append("the gateway does not publish :8000 on 127.0.0.1")
     if "mongodb" not in services.get("mongodb", {}).get("profiles", []):
         problems.append("mongodb is not behind the mongodb profile")
+    for name, service in services.items():
+        for port in published(service):
+            if not port.startswith("127.0.0.1:"):
+                problems.append(f"{name} publishes {port} beyond loopback by default")
     report.check(not problems, "deploy/docker-compose.yml  two replicas per service, PostgreSQL, "
-                 "RabbitMQ, gateway on :8000, MongoDB profile", "; ".join(problems))
+                 "RabbitMQ, gateway on 127.0.0.1:8000 (nothing else published), MongoDB profile",
+                 "; ".join(problems))
+
+
+def published(service):
+    """The service's published ports as Compose reads them with no variable
+    set: `${VAR:-default}` is its default."""
+    return [re.sub(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]*)\}", r"\1", str(port))
+            for port in service.get("ports", [])]
 
 
 def check_gateway(services, nginx_conf, report):

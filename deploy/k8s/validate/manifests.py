@@ -4,8 +4,8 @@ Built-in kinds go through kubernetes-validate in strict mode (unknown fields
 are errors, as with the API server's strict field validation); the operators'
 custom resources through the vendored CRD schemas in crds/, made strict the
 same way. Then the rules this deployment relies on: probes on /<prefix>/health,
-requests and limits, an HPA and a PDB per service, the ingress routes, pinned
-images.
+requests and limits, an HPA and a PDB per service, the ingress routes and
+their TLS, pinned images.
 """
 
 import functools
@@ -19,6 +19,8 @@ import yaml
 CRD_DIR = Path(__file__).resolve().parent / "crds"
 # Each service answers only its own prefixed paths.
 PREFIXES = {"order": "orders", "stock": "stock", "payment": "payment"}
+# The annotations with which cert-manager issues an Ingress's certificates.
+CERT_MANAGER_ISSUERS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer")
 
 # kubernetes-validate re-reads the multi-megabyte definitions file for every
 # document; reading it once keeps the whole check within seconds.
@@ -85,6 +87,7 @@ def validate_all(documents, overlay, kubernetes_version, report):
     check_images(documents, overlay, report)
     check_services(documents, overlay, report)
     check_ingress(documents, overlay, report)
+    check_tls(documents, overlay, report)
 
 
 def containers_of(document):
@@ -159,3 +162,44 @@ def check_ingress(documents, overlay, report):
     resent = [p for p, value in retries.items() if "non_idempotent" in value.split()]
     report.check(resent == ["/orders/checkout/"], f"{overlay}  only /orders/checkout/ is resent after a "
                  "replica died mid-request (non_idempotent)", f"non_idempotent on {resent}")
+
+
+def check_tls(documents, overlay, report):
+    """Every Ingress names its certificate Secret; the hosts of its rules and of
+    its `tls` are the same (ingress-nginx serves a certificate only for hosts
+    its rules carry; a rule host missing from `tls` would be plain HTTP); a
+    cert-manager issuer only where `tls` names hosts (it certifies those), and
+    on one Ingress per Secret (cert-manager names the Certificate after the
+    Secret: two Ingresses would fight over it)."""
+    problems, secrets, hosts, issuers = [], set(), set(), {}
+    for ingress in (d for d in documents if d["kind"] == "Ingress"):
+        name, spec = ingress["metadata"]["name"], ingress["spec"]
+        tls = spec.get("tls") or []
+        if not tls or not all(t.get("secretName") for t in tls):
+            problems.append(f"{name} names no certificate Secret in tls")
+        rule_hosts = {r["host"] for r in spec.get("rules", []) if r.get("host")}
+        tls_hosts = {h for t in tls for h in t.get("hosts", [])}
+        if rule_hosts != tls_hosts:
+            problems.append(f"{name}: rules serve hosts {sorted(rule_hosts)}, tls covers {sorted(tls_hosts)}")
+        secrets.update(t["secretName"] for t in tls if t.get("secretName"))
+        hosts |= rule_hosts
+        annotations = ingress["metadata"].get("annotations", {})
+        issuer = next((f"{a.split('/')[1]} {annotations[a]}" for a in CERT_MANAGER_ISSUERS if a in annotations), None)
+        if issuer:
+            if not tls_hosts:
+                problems.append(f"{name} asks cert-manager for a certificate but tls names no host")
+            for secret in {t.get("secretName") for t in tls}:
+                issuers.setdefault(secret, []).append((name, issuer))
+    for secret, requests in issuers.items():
+        if len(requests) > 1:
+            problems.append(f"cert-manager is asked for Secret {secret} by {', '.join(n for n, _ in requests)}")
+    if hosts:
+        issued = "; ".join(f"{s} issued by cert-manager ({r[0][1]})" for s, r in issuers.items()) \
+            or "no cert-manager issuer (the Secret is provided by hand)"
+        subject = f"HTTPS for {', '.join(sorted(hosts))} with Secret {', '.join(sorted(secrets))}, {issued}"
+    else:
+        subject = (f"tls names Secret {', '.join(sorted(secrets))}; no host in the rules, so ingress-nginx keeps "
+                   "its own certificate and HTTP is not redirected (no cert-manager needed)")
+    report.check(not problems, f"{overlay}  ingress TLS: {subject}", "; ".join(problems))
+    for host in sorted(h for h in hosts if h == "example.com" or h.endswith(".example.com")):
+        report.info(f"{overlay}  ingress host {host} is a placeholder: set the real one in overlays/{overlay}")

@@ -11,7 +11,7 @@ use crate::settings::BrokerSettings;
 /// tells which process and component holds it.
 pub async fn connect(settings: &BrokerSettings, name: &str) -> Result<Connection, lapin::Error> {
     let properties = ConnectionProperties::default().with_connection_name(LongString::from(name));
-    Connection::connect(&settings.url, properties).await
+    Connection::connect(settings.url.expose_secret(), properties).await
 }
 
 /// Why a message did not reach a queue.

@@ -1,14 +1,14 @@
 //! Broker and relay settings, from the environment with local defaults.
 use std::time::Duration;
 
+use platform::secret::SecretUrl;
 use platform::settings::{SettingError, env_or, env_string};
 
 /// How to reach RabbitMQ and how the topology is named and shaped.
 #[derive(Debug, Clone)]
 pub struct BrokerSettings {
-    /// `AMQP_URL`. The `Debug` output of this struct shows it, so deployments
-    /// put credentials in the URL only through a Secret.
-    pub url: String,
+    /// `AMQP_URL`; it may hold a password, which `Debug` masks.
+    pub url: SecretUrl,
     /// `AMQP_NAMESPACE`: prefix of every exchange and queue name. Tests use a
     /// fresh one each, as they use a fresh database.
     pub namespace: String,
@@ -47,7 +47,7 @@ impl BrokerSettings {
     pub fn from_env() -> Result<Self, SettingError> {
         let expires: u64 = env_or("AMQP_QUEUE_EXPIRES_MS", 0)?;
         Ok(BrokerSettings {
-            url: env_string("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f"),
+            url: env_string("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f").into(),
             namespace: env_string("AMQP_NAMESPACE", "webshop"),
             prefetch: env_or("AMQP_PREFETCH", 256)?,
             queue_type: env_string("AMQP_QUEUE_TYPE", "quorum"),
@@ -116,5 +116,31 @@ impl BrokerSettings {
         self.namespace = format!("test-{}", uuid::Uuid::new_v4().simple());
         self.queue_expires = Some(Duration::from_secs(120));
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const URL: &str = "amqp://app:s3cret-pw@rabbit.internal:5672/%2f";
+
+    fn settings() -> BrokerSettings {
+        let mut settings = BrokerSettings::from_env().expect("settings from the environment");
+        settings.url = URL.into();
+        settings
+    }
+
+    #[test]
+    fn debug_masks_the_password_and_shows_the_broker() {
+        let printed = format!("{:?}", settings());
+
+        assert!(!printed.contains("s3cret-pw"), "{printed}");
+        assert!(printed.contains("app:***@rabbit.internal:5672"), "{printed}");
+    }
+
+    #[test]
+    fn the_connection_gets_the_real_url() {
+        assert_eq!(settings().url.expose_secret(), URL);
     }
 }

@@ -7,16 +7,17 @@ use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
 
+use crate::secret::SecretUrl;
 use crate::settings::{SettingError, env_or, env_string};
 
 /// A pooled connection idle for this long is pinged before it is handed out.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 
 /// Where a service's database lives and how many connections it may hold.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DatabaseSettings {
-    /// Parsed once from `DATABASE_URL`; the password never reaches a log line
-    /// because `PgConnectOptions`' `Debug` hides it.
+    /// Parsed once from `DATABASE_URL`. Their own `Debug` shows the password,
+    /// so this struct's `Debug` shows them as a URL with the password masked.
     pub options: PgConnectOptions,
     /// Two replicas of three services share one server whose default limit is
     /// 100 connections: 10 each (plus a listener or two) leaves room for the
@@ -56,6 +57,17 @@ impl DatabaseSettings {
     pub fn with_database(mut self, name: &str) -> Self {
         self.options = self.options.database(name);
         self
+    }
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = SecretUrl::from(self.options.to_url_lossy().to_string());
+        f.debug_struct("DatabaseSettings")
+            .field("url", &url)
+            .field("max_connections", &self.max_connections)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .finish()
     }
 }
 
@@ -197,4 +209,41 @@ impl From<sqlx::Error> for DbError {
 pub async fn is_reachable(pool: &PgPool, timeout: Duration) -> bool {
     let ping = sqlx::query("SELECT 1").execute(pool);
     matches!(tokio::time::timeout(timeout, ping).await, Ok(Ok(_)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "s3cret-pw";
+
+    fn settings_for(url: &str) -> DatabaseSettings {
+        let mut settings = DatabaseSettings::from_env("shop").expect("settings from the environment");
+        settings.options = PgConnectOptions::from_str(url).expect("a valid URL");
+        settings
+    }
+
+    #[test]
+    fn debug_masks_the_password_and_shows_the_server() {
+        for url in [
+            format!("postgres://app:{SECRET}@db.internal:5433/shop"),
+            format!("postgres://app@db.internal:5433/shop?password={SECRET}"),
+        ] {
+            let printed = format!("{:?}", settings_for(&url));
+
+            // `s3cret` also rules out the percent-encoded `s3cret%2Dpw`.
+            assert!(!printed.contains("s3cret"), "{printed}");
+            assert!(printed.contains("app:***@db.internal:5433/shop"), "{printed}");
+        }
+    }
+
+    #[test]
+    fn the_connection_options_keep_the_real_password() {
+        let settings = settings_for(&format!("postgres://app:{SECRET}@db.internal:5433/shop"));
+
+        let url = settings.with_database("other").options.to_url_lossy();
+
+        // sqlx percent-encodes every character that is not alphanumeric.
+        assert_eq!(url.password(), Some("s3cret%2Dpw"));
+    }
 }

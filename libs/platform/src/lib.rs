@@ -7,6 +7,8 @@
 //! ```text
 //! platform
 //! ├── settings   typed values from environment variables, with defaults
+//! ├── secret     SecretUrl: a connection URL whose Debug and Display hide
+//! │              its password
 //! ├── telemetry  JSON logs on stdout with the trace id; OpenTelemetry spans over
 //! │              OTLP when configured; W3C trace context in and out; Prometheus
 //! │              metrics and GET /metrics; quiet in tests unless TEST_LOG is set
@@ -33,6 +35,7 @@ pub mod health;
 pub mod http;
 pub mod openapi;
 pub mod periodic;
+pub mod secret;
 pub mod settings;
 pub mod telemetry;
 pub mod testing;

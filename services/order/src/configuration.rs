@@ -4,6 +4,7 @@ use std::time::Duration;
 use idempotency::messaging::MessagingSettings;
 use platform::database::DatabaseSettings;
 use platform::http::HttpSettings;
+use platform::secret::redact;
 use platform::settings::{SettingError, env_or, env_string};
 
 /// The port `make up` gives the first order replica; the default for running
@@ -34,11 +35,12 @@ pub struct Settings {
 }
 
 /// Where the stock and payment services answer, and how long to wait for them.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PeerSettings {
-    /// `STOCK_URL`, without the `/stock` prefix.
+    /// `STOCK_URL`, without the `/stock` prefix. It may hold a password (sent
+    /// as basic authentication), which `Debug` masks.
     pub stock_url: String,
-    /// `PAYMENT_URL`, without the `/payment` prefix.
+    /// `PAYMENT_URL`, without the `/payment` prefix; masked as `stock_url`.
     pub payment_url: String,
     /// `PEER_TIMEOUT_MS`: a peer slower than this makes the request fail with
     /// 503 rather than hold a client and a connection indefinitely.
@@ -73,7 +75,7 @@ impl FromStr for StoreKind {
 #[derive(Clone)]
 pub struct MongoSettings {
     /// `MONGODB_URL` (`mongodb://127.0.0.1:27017`); it may hold a password,
-    /// so `Debug` leaves it out.
+    /// which `Debug` masks.
     pub url: String,
     /// `MONGODB_DATABASE` (`order_db`).
     pub database: String,
@@ -88,11 +90,23 @@ impl MongoSettings {
     }
 }
 
+// The URLs stay `String`s rather than `SecretUrl`s because tests point
+// them at servers of their own by assigning strings.
 impl std::fmt::Debug for MongoSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MongoSettings")
-            .field("url", &"<hidden: may hold a password>")
+            .field("url", &redact(&self.url))
             .field("database", &self.database)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for PeerSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerSettings")
+            .field("stock_url", &redact(&self.stock_url))
+            .field("payment_url", &redact(&self.payment_url))
+            .field("timeout", &self.timeout)
             .finish()
     }
 }
@@ -120,6 +134,8 @@ impl Settings {
 mod tests {
     use super::*;
 
+    const SECRET: &str = "s3cret-pw";
+
     #[test]
     fn the_store_is_postgres_or_mongodb_and_nothing_else() {
         assert_eq!("postgres".parse(), Ok(StoreKind::Postgres));
@@ -129,15 +145,47 @@ mod tests {
     }
 
     #[test]
-    fn the_mongodb_url_stays_out_of_debug_output() {
+    fn the_mongodb_password_stays_out_of_debug_output() {
+        let url = format!("mongodb://admin:{SECRET}@m1:27017,m2:27017/?replicaSet=rs0");
         let settings = MongoSettings {
-            url: "mongodb://admin:secret@db:27017".into(),
+            url: url.clone(),
             database: "order_db".into(),
         };
 
         let printed = format!("{settings:?}");
 
-        assert!(!printed.contains("secret"), "{printed}");
+        assert!(!printed.contains(SECRET), "{printed}");
+        assert!(printed.contains("admin:***@m1:27017,m2:27017"), "{printed}");
         assert!(printed.contains("order_db"));
+        assert_eq!(settings.url, url, "the driver is given the real URL");
+    }
+
+    #[test]
+    fn no_password_of_the_environment_shows_in_the_settings_debug_output() {
+        let mut settings = Settings::from_env().expect("settings from the environment");
+        settings.database.options = format!("postgres://app:{SECRET}@pg.internal:5432/order_db")
+            .parse()
+            .expect("a valid URL");
+        settings.messaging.broker.url = format!("amqp://app:{SECRET}@rabbit.internal:5672/%2f").into();
+        settings.mongodb.url = format!("mongodb://app:{SECRET}@mongo.internal:27017");
+        settings.peers.stock_url = format!("http://app:{SECRET}@stock.internal:8000");
+        settings.peers.payment_url = format!("http://app:{SECRET}@payment.internal:8000");
+
+        let printed = format!("{settings:?}");
+
+        // `s3cret` also rules out sqlx's percent-encoded `s3cret%2Dpw`.
+        assert!(!printed.contains("s3cret"), "{printed}");
+        for host in [
+            "pg.internal",
+            "rabbit.internal",
+            "mongo.internal",
+            "stock.internal",
+            "payment.internal",
+        ] {
+            assert!(
+                printed.contains(&format!("app:***@{host}")),
+                "{host} in {printed}"
+            );
+        }
     }
 }

@@ -31,3 +31,25 @@ impl Peers {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn debug_masks_the_peers_passwords_and_shows_their_hosts() {
+        let settings = PeerSettings {
+            stock_url: "http://app:s3cret-pw@stock.internal:8000/".into(),
+            payment_url: "http://app:s3cret-pw@payment.internal:8000".into(),
+            timeout: Duration::from_secs(1),
+        };
+
+        let printed = format!("{:?}", Peers::new(&settings).expect("an HTTP client"));
+
+        assert!(!printed.contains("s3cret-pw"), "{printed}");
+        assert!(printed.contains("app:***@stock.internal:8000"), "{printed}");
+        assert!(printed.contains("app:***@payment.internal:8000"), "{printed}");
+    }
+}

@@ -1,4 +1,5 @@
 use platform::domain::Amount;
+use platform::secret::SecretUrl;
 use serde::Deserialize;
 
 use super::PeerError;
@@ -8,7 +9,8 @@ use crate::domain::ItemId;
 #[derive(Debug, Clone)]
 pub struct StockClient {
     http: reqwest::Client,
-    base_url: String,
+    /// `Debug` masks a password in it.
+    base_url: SecretUrl,
 }
 
 #[derive(Deserialize)]
@@ -20,7 +22,7 @@ impl StockClient {
     pub fn new(http: reqwest::Client, base_url: &str) -> Self {
         StockClient {
             http,
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            base_url: base_url.trim_end_matches('/').into(),
         }
     }
 
@@ -28,7 +30,7 @@ impl StockClient {
     /// know the item.
     #[tracing::instrument(skip(self))]
     pub async fn price(&self, item: &ItemId) -> Result<Option<Amount>, PeerError> {
-        let url = format!("{}/stock/find/{item}", self.base_url);
+        let url = format!("{}/stock/find/{item}", self.base_url.expose_secret());
         let level: Option<StockLevel> = get_json(&self.http, "stock", url).await?;
         // A negative price can only come from a broken peer; treat it as one.
         level
