@@ -29,15 +29,27 @@ pub struct DatabaseSettings {
 }
 
 impl DatabaseSettings {
-    /// `DATABASE_URL` (default: the local server, database `default_database`),
-    /// `DATABASE_MAX_CONNECTIONS` (10), `DATABASE_ACQUIRE_TIMEOUT_MS` (5000).
-    pub fn from_env(default_database: &str) -> Result<Self, SettingError> {
+    /// `DATABASE_URL`, `DATABASE_MAX_CONNECTIONS` (10),
+    /// `DATABASE_ACQUIRE_TIMEOUT_MS` (5000).
+    ///
+    /// Without `DATABASE_URL`: the local server, as the service's own role
+    /// `webshop_<service>` (no password in code) on `<service>_db`. A
+    /// deployment that forgets the variable then fails to log in instead of
+    /// falling back to a superuser with a well-known password; `make up` and
+    /// every deployment pass their own.
+    pub fn from_env(service: &str) -> Result<Self, SettingError> {
         let url = env_string(
             "DATABASE_URL",
-            &format!("postgres://postgres:postgres@127.0.0.1:5432/{default_database}"),
+            &format!("postgres://webshop_{service}@127.0.0.1:5432/{service}_db"),
         );
-        let options = PgConnectOptions::from_str(&url).map_err(|e| SettingError {
-            name: "DATABASE_URL".into(),
+        Self::from_url("DATABASE_URL", &url)
+    }
+
+    /// `url`, read from the variable `name`, with the pool settings of
+    /// [`DatabaseSettings::from_env`].
+    pub fn from_url(name: &str, url: &str) -> Result<Self, SettingError> {
+        let options = PgConnectOptions::from_str(url).map_err(|e| SettingError {
+            name: name.into(),
             value: "<hidden: may hold a password>".into(),
             reason: e.to_string(),
         })?;

@@ -5,13 +5,30 @@ use sqlx::migrate::Migrator;
 
 use crate::database::{DatabaseSettings, connect_and_migrate};
 
-/// A database of its own on the local server (or `DATABASE_URL`'s), named
+/// The server the tests create their databases on: `TEST_DATABASE_URL`, by
+/// default the developer machine's server as `make up` reaches it (its
+/// superuser, which may create and drop databases). Tests never read
+/// `DATABASE_URL`: a service's default names its own role, which a test
+/// machine need not have.
+pub fn server() -> DatabaseSettings {
+    let url = crate::settings::env_string(
+        "TEST_DATABASE_URL",
+        "postgres://postgres:postgres@127.0.0.1:5432/postgres",
+    );
+    DatabaseSettings::from_url("TEST_DATABASE_URL", &url).expect("test database settings")
+}
+
+/// [`server`] with the database `name`, which the service's start-up
+/// creates: a service under test gets these as its database settings.
+pub fn database(name: &str) -> DatabaseSettings {
+    server().with_database(name)
+}
+
+/// A database of its own on the test server ([`server`]), named
 /// `<prefix>_test_<uuid>` so that `make test` can drop those of earlier runs.
 pub async fn fresh_pool(prefix: &str, migrators: &[&Migrator]) -> PgPool {
     let name = fresh_database_name(prefix);
-    let settings = DatabaseSettings::from_env("postgres")
-        .expect("database settings")
-        .with_database(&name);
+    let settings = database(&name);
     connect_and_migrate(&settings, migrators)
         .await
         .expect("a fresh test database (is PostgreSQL running?)")

@@ -116,7 +116,7 @@ impl Settings {
         Ok(Settings {
             http: HttpSettings::from_env(DEFAULT_PORT)?,
             store: env_or("ORDER_STORE", StoreKind::Postgres)?,
-            database: DatabaseSettings::from_env("order_db")?,
+            database: DatabaseSettings::from_env("order")?,
             mongodb: MongoSettings::from_env(),
             messaging: MessagingSettings::from_env()?,
             peers: PeerSettings {

@@ -18,7 +18,7 @@ impl Settings {
     pub fn from_env() -> Result<Self, SettingError> {
         Ok(Settings {
             http: HttpSettings::from_env(DEFAULT_PORT)?,
-            database: DatabaseSettings::from_env("payment_db")?,
+            database: DatabaseSettings::from_env("payment")?,
             messaging: MessagingSettings::from_env()?,
         })
     }

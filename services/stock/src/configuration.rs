@@ -18,7 +18,7 @@ impl Settings {
     pub fn from_env() -> Result<Self, SettingError> {
         Ok(Settings {
             http: HttpSettings::from_env(DEFAULT_PORT)?,
-            database: DatabaseSettings::from_env("stock_db")?,
+            database: DatabaseSettings::from_env("stock")?,
             messaging: MessagingSettings::from_env()?,
         })
     }

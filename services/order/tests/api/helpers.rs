@@ -85,7 +85,7 @@ pub async fn spawn_order_with(
     platform::telemetry::init_for_tests("order");
     let mut settings = Settings::from_env().expect("settings from the environment");
     settings.http.port = 0;
-    settings.database = settings.database.with_database(database);
+    settings.database = platform::testing::database(database);
     settings.database.max_connections = TEST_POOL_SIZE;
     settings.messaging.broker = broker.clone();
     settings.peers.stock_url = stock.to_owned();
@@ -117,7 +117,7 @@ pub async fn spawn_stock_until(
 ) -> (String, PgPool) {
     let mut settings = stock::configuration::Settings::from_env().expect("stock settings");
     settings.http.port = 0;
-    settings.database = settings.database.with_database(database);
+    settings.database = platform::testing::database(database);
     settings.database.max_connections = TEST_POOL_SIZE;
     settings.messaging.broker = broker.clone();
     let application = stock::startup::Application::build(settings)
@@ -134,7 +134,7 @@ pub async fn spawn_stock_until(
 pub async fn spawn_payment(database: &str, broker: &BrokerSettings) -> (String, PgPool) {
     let mut settings = payment::configuration::Settings::from_env().expect("payment settings");
     settings.http.port = 0;
-    settings.database = settings.database.with_database(database);
+    settings.database = platform::testing::database(database);
     settings.database.max_connections = TEST_POOL_SIZE;
     settings.messaging.broker = broker.clone();
     let application = payment::startup::Application::build(settings)

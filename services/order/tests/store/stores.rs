@@ -7,7 +7,7 @@ use order::storage::OrderStore;
 pub async fn postgres() -> Arc<dyn OrderStore> {
     let mut settings = settings();
     let database = platform::testing::fresh_database_name("order");
-    settings.database = settings.database.with_database(&database);
+    settings.database = platform::testing::database(&database);
     settings.database.max_connections = 4;
     open(settings).await
 }

@@ -16,7 +16,7 @@ pub async fn spawn_app() -> TestApp {
     let mut settings = Settings::from_env().expect("settings from the environment");
     settings.http.port = 0;
     let database = format!("stock_test_{}", uuid::Uuid::new_v4().simple());
-    settings.database = settings.database.with_database(&database);
+    settings.database = platform::testing::database(&database);
     // Tests run side by side on one server with a limit of 100 connections.
     settings.database.max_connections = 4;
     settings.messaging.broker = settings.messaging.broker.isolated();
