@@ -90,9 +90,27 @@ def validate_all(documents, overlay, kubernetes_version, report):
     check_tls(documents, overlay, report)
 
 
-def containers_of(document):
-    spec = document.get("spec", {}).get("template", {}).get("spec", {})
+# The kinds whose pods come from a pod template (a CronJob's, one level down).
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
+
+
+def template_of(document):
+    """The pod template of a workload, or None for anything else."""
+    if document["kind"] == "CronJob":
+        return document["spec"]["jobTemplate"]["spec"]["template"]
+    if document["kind"] in WORKLOAD_KINDS:
+        return document["spec"]["template"]
+    return None
+
+
+def containers_in(template):
+    spec = template.get("spec", {})
     return spec.get("initContainers", []) + spec.get("containers", [])
+
+
+def containers_of(document):
+    template = template_of(document)
+    return containers_in(template) if template else []
 
 
 def check_images(documents, overlay, report):

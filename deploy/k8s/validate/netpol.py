@@ -27,6 +27,8 @@ not modelled: they only add paths.
 import re
 from dataclasses import dataclass, field
 
+from manifests import containers_in, template_of
+
 NAMESPACE = "webshop"
 # The label a namespace needs for its pods (Prometheus) to scrape /metrics;
 # deploy/k8s/README.md tells it too.
@@ -166,7 +168,6 @@ CLOSED_PATHS = [
     ("webshop-rabbitmq node", "the internet", 443, "TCP"),
 ]
 
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
 # scheme://[user[:password]@]host:port...
 URL = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^@/\s]*@)?([A-Za-z0-9.-]+):(\d+)")
 
@@ -195,19 +196,6 @@ def is_empty(selector):
     return not (selector or {}).get("matchLabels") and not (selector or {}).get("matchExpressions")
 
 
-def template_of(document):
-    if document["kind"] == "CronJob":
-        return document["spec"]["jobTemplate"]["spec"]["template"]
-    if document["kind"] in WORKLOAD_KINDS:
-        return document["spec"]["template"]
-    return None
-
-
-def containers(template):
-    spec = template.get("spec", {})
-    return spec.get("initContainers", []) + spec.get("containers", [])
-
-
 def rendered_pods(documents):
     pods = []
     for document in documents:
@@ -215,7 +203,7 @@ def rendered_pods(documents):
         if template is None:
             continue
         ports = {}
-        for container in containers(template):
+        for container in containers_in(template):
             for port in container.get("ports", []):
                 ports[port.get("name") or str(port["containerPort"])] = port["containerPort"]
         pods.append(Pod(f"{document['kind']}/{document['metadata']['name']}",
@@ -411,7 +399,7 @@ def addresses(template, config_maps):
     """The host:port pairs a pod template names: URLs in its environment (values
     and ConfigMaps it loads), and --host/--port arguments."""
     found = set()
-    for container in containers(template):
+    for container in containers_in(template):
         values = [e.get("value", "") for e in container.get("env", [])]
         for source in container.get("envFrom", []):
             values += list(config_maps.get(source.get("configMapRef", {}).get("name"), {}).values())
