@@ -12,13 +12,14 @@ service with ORDER_STORE=mongodb passes when it stops with the clear
 """
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from deployments import ROOT, Container, all_deployments  # noqa: E402
+from deployments import ROOT, Container, all_deployments, runtime_stage  # noqa: E402
 from sandbox import WORK, Sandbox  # noqa: E402
 
 START_DEADLINE = 90
@@ -45,8 +46,7 @@ class Tally:
 def install_binaries(built: Path):
     """The runtime stage's COPYs into /usr/local/bin: the built binaries
     (`--from=build`) and files of the repository, under their image names."""
-    stage = (ROOT / "Dockerfile").read_text().split("\nFROM ")[-1]
-    for line in stage.splitlines():
+    for line in runtime_stage():
         words = line.split()
         if not words or words[0] != "COPY" or not words[-1].startswith("/usr/local/bin"):
             continue
@@ -103,7 +103,7 @@ def stop(process) -> int:
     process.send_signal(signal.SIGTERM)
     try:
         return process.wait(timeout=STOP_DEADLINE)
-    except Exception:
+    except subprocess.TimeoutExpired:
         process.kill()
         return process.wait()
 

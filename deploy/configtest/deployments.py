@@ -4,6 +4,7 @@ ENV, ConfigMaps, Secrets and `$(VAR)` references resolved), the port and
 the paths its probes ask; and what the deployment's datastores must hold for
 those credentials to be right (roles, databases, broker users)."""
 import base64
+import functools
 import re
 import secrets
 import subprocess
@@ -79,13 +80,17 @@ class Deployment:
         return names
 
 
+@functools.cache
+def runtime_stage() -> tuple[str, ...]:
+    """The lines of the Dockerfile's last stage: the image that runs."""
+    return tuple((ROOT / "Dockerfile").read_text().split("\nFROM ")[-1].splitlines())
+
+
 def image_env() -> dict[str, str]:
-    """The `ENV` lines of the Dockerfile's last stage: the runtime image."""
+    """The `ENV` lines of the runtime stage."""
     env: dict[str, str] = {}
-    for line in (ROOT / "Dockerfile").read_text().splitlines():
-        if line.startswith("FROM "):
-            env = {}
-        elif line.startswith("ENV "):
+    for line in runtime_stage():
+        if line.startswith("ENV "):
             for pair in line[4:].split():
                 key, _, value = pair.partition("=")
                 env[key] = value

@@ -58,8 +58,9 @@ class Sandbox:
         self.close()
 
     def close(self):
-        if subprocess.run([IP, "netns", "pids", NAMESPACE], capture_output=True).returncode == 0:
-            pids = subprocess.run([IP, "netns", "pids", NAMESPACE], capture_output=True, text=True).stdout.split()
+        listed = subprocess.run([IP, "netns", "pids", NAMESPACE], capture_output=True, text=True)
+        if listed.returncode == 0:
+            pids = listed.stdout.split()
             for signum in (signal.SIGTERM, signal.SIGKILL):
                 for pid in pids:
                     try:
@@ -90,26 +91,33 @@ class Sandbox:
              "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync"],
             check=True, capture_output=True,
         )
-        log = open(WORK / "postgres.log", "wb")
-        self.postgres = subprocess.Popen(
-            inside("runuser", "-u", "postgres", "--", str(pg_bin() / "postgres"), "-D", str(data),
-                   "-c", "listen_addresses=127.0.0.1", "-c", "port=5432", "-c", f"unix_socket_directories={data}",
-                   "-c", "fsync=off", "-c", "max_connections=200"),
-            stdout=log, stderr=subprocess.STDOUT,
-        )
+        # Stopped with everything else in the namespace by `close`.
+        with open(WORK / "postgres.log", "wb") as log:
+            subprocess.Popen(
+                inside("runuser", "-u", "postgres", "--", str(pg_bin() / "postgres"), "-D", str(data),
+                       "-c", "listen_addresses=127.0.0.1", "-c", "port=5432", "-c", f"unix_socket_directories={data}",
+                       "-c", "fsync=off", "-c", "max_connections=200"),
+                stdout=log, stderr=subprocess.STDOUT,
+            )
         for _ in range(100):
             if subprocess.run(["pg_isready", "-q", "-h", str(data), "-p", "5432"]).returncode == 0:
                 return
             time.sleep(0.1)
         raise RuntimeError(f"the sandbox's PostgreSQL did not start; see {WORK / 'postgres.log'}")
 
-    def sql(self, statement: str, database: str = "postgres"):
+    def _psql(self, *args: str, user: str = ADMIN, database: str = "postgres") -> str:
+        """psql over the sandbox's socket; its output, or an error with
+        PostgreSQL's message."""
         done = subprocess.run(
-            ["psql", "-qX", "-v", "ON_ERROR_STOP=1", "-h", str(WORK / "pg"), "-U", ADMIN, "-d", database, "-c", statement],
+            ["psql", "-qXAt", "-v", "ON_ERROR_STOP=1", "-h", str(WORK / "pg"), "-U", user, "-d", database, *args],
             capture_output=True, text=True, env={**os.environ, "PGOPTIONS": "-c client_min_messages=warning"},
         )
         if done.returncode != 0:
-            raise RuntimeError(f"sandbox PostgreSQL: {statement}: {done.stderr.strip()}")
+            raise RuntimeError(f"sandbox PostgreSQL: {' '.join(args)}: {done.stderr.strip()}")
+        return done.stdout
+
+    def sql(self, statement: str):
+        self._psql("-c", statement)
 
     def _start_rabbitmq(self):
         base = WORK / "rabbitmq"
@@ -119,11 +127,11 @@ class Sandbox:
         shutil.chown(base, "rabbitmq", "rabbitmq")
         for path in base.iterdir():
             shutil.chown(path, "rabbitmq", "rabbitmq")
-        log = open(WORK / "rabbitmq.log", "wb")
-        self.rabbitmq = subprocess.Popen(
-            inside("runuser", "-u", "rabbitmq", "--", "env", *self._rabbit_env(), "/usr/lib/rabbitmq/bin/rabbitmq-server"),
-            stdout=log, stderr=subprocess.STDOUT,
-        )
+        with open(WORK / "rabbitmq.log", "wb") as log:
+            subprocess.Popen(
+                inside("runuser", "-u", "rabbitmq", "--", "env", *self._rabbit_env(), "/usr/lib/rabbitmq/bin/rabbitmq-server"),
+                stdout=log, stderr=subprocess.STDOUT,
+            )
         self.rabbitmqctl("await_startup", "--timeout", "60")
 
     def _rabbit_env(self) -> list[str]:
@@ -171,8 +179,7 @@ class Sandbox:
         # The official image runs them as its superuser over the socket.
         user = env.get("POSTGRES_USER", "postgres")
         if script.suffix == ".sql":
-            subprocess.run(["psql", "-qX", "-v", "ON_ERROR_STOP=1", "-h", str(WORK / "pg"), "-U", user,
-                            "-d", env.get("POSTGRES_DB", user), "-f", str(script)], check=True, capture_output=True)
+            self._psql("-f", str(script), user=user, database=env.get("POSTGRES_DB", user))
         elif script.suffix == ".sh":
             subprocess.run(["bash", str(script)], check=True, capture_output=True,
                            env={**os.environ, **env, "PGHOST": str(WORK / "pg"), "PGUSER": user})
@@ -188,27 +195,29 @@ class Sandbox:
             self.rabbitmqctl("delete_user", user)
 
     def _names(self, query: str) -> list[str]:
-        return subprocess.run(
-            ["psql", "-qXAt", "-h", str(WORK / "pg"), "-U", ADMIN, "-d", "postgres", "-c", query],
-            check=True, capture_output=True, text=True,
-        ).stdout.split()
+        return self._psql("-c", query).split()
 
     def container(self, command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
         """`command` as the image's user, with the image's binaries at
         /usr/local/bin (a mount of the sandbox's own, in a mount namespace
         of its own) and only `env`."""
-        return subprocess.Popen(
-            self._as_container(command),
-            env={"PATH": IMAGE_PATH, "HOME": "/", **env},
-            stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True,
-        )
+        with open(log, "ab") as output:
+            return subprocess.Popen(
+                self._as_container(command), env=self._container_env(env),
+                stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            )
 
     def exec_in_container(self, command: list[str], env: dict[str, str], timeout: float) -> int:
         try:
-            return subprocess.run(self._as_container(command), env={"PATH": IMAGE_PATH, "HOME": "/", **env},
+            return subprocess.run(self._as_container(command), env=self._container_env(env),
                                   capture_output=True, timeout=timeout).returncode
         except subprocess.TimeoutExpired:
             return 124
+
+    @staticmethod
+    def _container_env(env: dict[str, str]) -> dict[str, str]:
+        """What a container runtime sets beside the manifest's variables."""
+        return {"PATH": IMAGE_PATH, "HOME": "/", **env}
 
     def _as_container(self, command: list[str]) -> list[str]:
         script = 'mount --bind "$0" /usr/local/bin && exec setpriv --reuid "$1" --regid "$1" --clear-groups -- "${@:2}"'
