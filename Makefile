@@ -7,7 +7,7 @@ REPORTS := target/reports
 # The harness, built like the system `make up` runs.
 HARNESS := cargo run --quiet --release --locked -p consistency-test --
 
-.PHONY: help up down ps test fmt lint unit-test smoke-test infra api-test config-test consistency-test chaos bench bench-checkout \
+.PHONY: help up down ps test fmt lint unit-test smoke-test infra api-test config-test compose-test consistency-test chaos bench bench-checkout \
 	bench-messaging parked replay-parked deploy-k8s undeploy-k8s deploy-k8s-check
 
 help: ## List the targets
@@ -25,7 +25,7 @@ ps: ## One line per process: <name> <pid> 127.0.0.1:<port> <state>
 infra: ## Install and start PostgreSQL and RabbitMQ where they are missing or down
 	@$(LOCAL)/infra.sh
 
-test: infra fmt lint deploy-k8s-check config-test unit-test smoke-test api-test ## Everything CI runs: formatting, lints, manifests, all tests
+test: infra fmt lint deploy-k8s-check config-test compose-test unit-test smoke-test api-test ## Everything CI runs: formatting, lints, manifests, all tests
 
 fmt: ## Check formatting
 	cargo fmt --all --check
@@ -50,6 +50,9 @@ smoke-test: infra ## The scripts and the gateway end to end, on ports of their o
 
 config-test: infra ## Each container of deploy/k8s and the compose file, started as its manifest says, answers its probes
 	@deploy/config-test.sh
+
+compose-test: ## deploy/docker-compose.yml up under podman: the course scenario with order-1 killed, through its 127.0.0.1:8000
+	@deploy/compose-test.sh
 
 api-test: infra ## The API against docs/openapi.json: schemathesis through the gateway, JSON errors (API_TEST_EXAMPLES=200 for a longer run)
 	@$(LOCAL)/api-test.sh
