@@ -42,11 +42,11 @@ KILL_AFTER="${COMPOSE_TEST_KILL_AFTER:-300}"
 # here for seconds at a time (packet captures: queries with no answer, then
 # glibc's 5 s timeout and a retry at the host's resolver, which a container
 # cannot reach), and a request waiting on one failed with 503 after the
-# services' 5 s peer timeout: the harness's setup failed in 3 of 5 runs. Two
-# settings took that to 0 of 5: the containers' resolver tries each server
-# for 1 s, 5 times (dns_options below, beside the runtime and ulimits this
-# machine needs), and the harness sets up with 8 requests at once, not 64,
-# so that fewer new connections ask for names at once.
+# services' 5 s peer timeout: the harness's setup failed in 3 of 5 runs.
+# Setting up with 8 requests at once instead of 64 (fewer new connections
+# asking for names at once) alone still failed 4 of 5; with the containers'
+# resolver also trying each server for 1 s, 5 times (dns_options below,
+# beside the runtime and ulimits this machine needs), 0 of 5 failed.
 SETUP_CONCURRENCY="${COMPOSE_TEST_SETUP_CONCURRENCY:-8}"
 
 for tool in podman docker-compose debootstrap runc curl; do
