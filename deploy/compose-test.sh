@@ -11,15 +11,18 @@
 #      tagged with the names the compose file pins, over a Debian base made
 #      by debootstrap; a real image of that name, where there is one, is
 #      used instead. Stand-ins are rebuilt only when their files change.
-#   2. The stack brought up with `docker-compose up` in a network namespace
-#      of its own, so its 127.0.0.1:8000 is not the machine's.
+#   2. The stack brought up with `docker-compose up` through podman's Docker
+#      API, its gateway on the machine's 127.0.0.1:8000 (which must be free:
+#      `make down` first).
 #   3. The course consistency scenario through http://127.0.0.1:8000, with
 #      one replica (COMPOSE_TEST_KILL, order-1) killed with SIGKILL mid-run:
-#      it passes with 0 inconsistencies and every checkout answered.
-#   4. The stack brought down, volumes included.
+#      it passes with 0 inconsistencies, every checkout answered and the
+#      replica restarted healthy by its restart policy.
+#   4. The stack brought down, volumes included; the containers' logs stay
+#      in /tmp/webshop-compose-test/logs until the next run.
 #
-# Needs root (podman rootful, a network namespace); installs podman,
-# docker-compose and debootstrap when missing.
+# Needs root (rootful podman); installs podman, docker-compose and
+# debootstrap when missing.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
