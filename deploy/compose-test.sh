@@ -21,6 +21,13 @@
 #   4. The stack brought down, volumes included; the containers' logs stay
 #      in /tmp/webshop-compose-test/logs until the next run.
 #
+# Not part of `make test`: it failed 10 of 20 runs here. Name
+# lookups through podman 4.3's DNS server (aardvark-dns 1.4) go unanswered
+# for seconds at a time (packet captures: queries with no answer, then
+# glibc's 5 s timeout and a retry at the host's resolver, which a container
+# cannot reach), and a request of the harness's setup that waits on one
+# fails with 503 after the services' 5 s peer timeout.
+#
 # Needs root (rootful podman); installs podman, docker-compose and
 # debootstrap when missing.
 set -euo pipefail
@@ -41,17 +48,6 @@ KILL="${COMPOSE_TEST_KILL:-order-1}"
 # The course scenario: 1000 checkouts of 100 units; the kill comes after 300
 # answers, with the rest in flight.
 KILL_AFTER="${COMPOSE_TEST_KILL_AFTER:-300}"
-# Lookups through podman 4.3's DNS server (aardvark-dns 1.4) went unanswered
-# here for seconds at a time (packet captures: queries with no answer, then
-# glibc's 5 s timeout and a retry at the host's resolver, which a container
-# cannot reach), and a request waiting on one failed with 503 after the
-# services' 5 s peer timeout: the harness's setup failed in 3 of 5 runs.
-# Setting up with 8 requests at once instead of 64 (fewer new connections
-# asking for names at once) alone still failed 4 of 5; with the containers'
-# resolver also trying each server for 1 s, 5 times (dns_options below,
-# beside the runtime and ulimits this machine needs), 0 of 5 failed, and then
-# CI's run failed the same way: hence the test is not part of `make test`.
-SETUP_CONCURRENCY="${COMPOSE_TEST_SETUP_CONCURRENCY:-8}"
 
 for tool in podman docker-compose debootstrap runc curl; do
   command -v "$tool" >/dev/null || apt_install podman docker-compose debootstrap runc curl ||
@@ -67,7 +63,6 @@ export CONTAINERS_CONF="$WORK/containers.conf"
 cat > "$CONTAINERS_CONF" <<EOF
 [containers]
 default_ulimits = ["nofile=$(ulimit -Hn):$(ulimit -Hn)", "nproc=32768:32768"]
-dns_options = ["timeout:1", "attempts:5"]
 [engine]
 runtime = "runc"
 EOF
@@ -230,7 +225,7 @@ container="$(podman ps -q --filter "label=com.docker.compose.project=$PROJECT" \
 [ -n "$container" ] || die "no running container of $KILL"
 pid="$(podman inspect --format '{{.State.Pid}}' "$container")"
 log "the course scenario through http://127.0.0.1:8000, $KILL (pid $pid) killed after $KILL_AFTER answers ($((SECONDS - started)) s in)"
-"$TARGET_DIR/debug/consistency-test" consistency --setup-concurrency "$SETUP_CONCURRENCY" --report "$REPORT" \
+"$TARGET_DIR/debug/consistency-test" consistency --report "$REPORT" \
   --fault-after "$KILL_AFTER" --fault-command "kill -KILL $pid"
 read -r in_flight unanswered < <(python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))
 print(r["in_flight_once_broken"], r["other_answers"])' "$REPORT")
