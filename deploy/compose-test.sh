@@ -21,7 +21,7 @@
 #   4. The stack brought down, volumes included; the containers' logs stay
 #      in /tmp/webshop-compose-test/logs until the next run.
 #
-# Not part of `make test`: it failed 10 of 20 runs here. Name
+# Not part of `make test`: it failed 10 of 21 runs here. Name
 # lookups through podman 4.3's DNS server (aardvark-dns 1.4) go unanswered
 # for seconds at a time (packet captures: queries with no answer, then
 # glibc's 5 s timeout and a retry at the host's resolver, which a container
