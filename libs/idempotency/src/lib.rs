@@ -21,8 +21,12 @@ pub mod pruner;
 pub mod settings;
 
 pub use consumer::{
-    ApplyOnce, Batched, Consumer, Handler, HandlerError, IncomingMessage, Outcome, QueueConsumer,
+    AloneRow, ApplyOnce, Batched, Consumer, Handler, HandlerError, IncomingMessage, Lone, Outcome,
+    QueueConsumer,
 };
+/// For [`applied_alone!`], which embeds the outbox's insert.
+#[doc(hidden)]
+pub use outbox as __outbox;
 pub use settings::RetentionSettings;
 
 /// The inbox and idempotency-key tables; a service runs them beside its own.

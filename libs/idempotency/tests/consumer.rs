@@ -2,6 +2,7 @@
 mod common;
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use common::{QUEUE, event, poison, test_bed, wait_until};
 use futures::future::join_all;
@@ -39,6 +40,21 @@ async fn the_same_message_delivered_a_hundred_times_at_once_has_one_effect() {
         .count();
     assert_eq!((applied, duplicates), (1, 99));
     assert_eq!(bed.effects().await, 1);
+}
+
+#[tokio::test]
+async fn a_message_that_arrives_alone_is_applied_by_one_statement_and_a_copy_is_skipped() {
+    let bed = test_bed().await;
+    let consumer = bed.consumer();
+    let message = IncomingMessage::first_delivery_of(&event("a", 1));
+
+    let first = consumer.process(&message).await.expect("processed");
+    let copy = consumer.process(&message).await.expect("processed");
+
+    assert_eq!((first, copy), (Outcome::Applied, Outcome::Duplicate));
+    assert_eq!(bed.applied_alone.load(Ordering::SeqCst), 1);
+    assert_eq!(bed.effects().await, 1);
+    assert_eq!(bed.scalar("SELECT count(*) FROM inbox").await, 1);
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use tracing::Instrument;
 use uuid::Uuid;
 
-use super::{Handler, HandlerError, IncomingMessage, Outcome};
+use super::{Handler, HandlerError, IncomingMessage, Lone, Outcome};
 
 /// A message of a batch, with the span it is handled in: the events its
 /// handler enqueues carry that span's trace on.
@@ -85,6 +85,9 @@ impl<H: Handler> PgInbox<H> {
 
 impl<H: Handler> ApplyOnce for PgInbox<H> {
     async fn apply_once(&self, consumer: &str, message: &IncomingMessage) -> Result<Outcome, HandlerError> {
+        if self.applied_alone(consumer, message).await {
+            return Ok(Outcome::Applied);
+        }
         let span = tracing::Span::current();
         let mut outcomes = self.apply_all(consumer, &[(message, &span)]).await?;
         Ok(outcomes.pop().unwrap_or(Outcome::Duplicate))
@@ -112,6 +115,31 @@ const RECORD_AND_ENQUEUE: &str = concat!(
 );
 
 impl<H: Handler> PgInbox<H> {
+    /// Whether the handler's one-statement form applied the message. When
+    /// it did not, it wrote nothing, and the transactional path decides;
+    /// an error (a fault, a message it could not read) is left to that
+    /// path too, which classifies and reports it.
+    async fn applied_alone(&self, consumer: &str, message: &IncomingMessage) -> bool {
+        let written = match self.pool.acquire().await {
+            Ok(mut connection) => {
+                let lone = Lone { consumer, message };
+                self.handler.handle_alone(&mut connection, lone).await
+            }
+            Err(error) => Err(error.into()),
+        };
+        match written {
+            Ok(Some(stored)) => {
+                self.hand_off(stored);
+                true
+            }
+            Ok(None) => false,
+            Err(error) => {
+                tracing::debug!(%error, "the one-statement form failed; applying in a transaction");
+                false
+            }
+        }
+    }
+
     /// Applies the messages once each: first as if none had been applied
     /// before, which is the common case and a round trip cheaper; when one
     /// had been (or that attempt failed), by checking the inbox first.

@@ -1,9 +1,9 @@
 use std::future::Future;
 
-use outbox::OutboxMessage;
+use outbox::{OutboxMessage, Stored};
 use sqlx::PgConnection;
 
-use super::IncomingMessage;
+use super::{IncomingMessage, Lone};
 
 /// Whatever made a handler fail; the message is retried, then parked with
 /// this error's text.
@@ -22,6 +22,22 @@ pub trait Handler: Send + Sync + 'static {
         tx: &'a mut PgConnection,
         message: &'a IncomingMessage,
     ) -> impl Future<Output = Result<Vec<OutboxMessage>, HandlerError>> + Send + 'a;
+
+    /// The message's common case, for a message that arrives alone: one
+    /// statement with no transaction, built with [`crate::applied_alone!`],
+    /// that applies the effect, records the message in the inbox and writes
+    /// the events, or writes nothing. `Some` with the events written when it
+    /// applied the message. `None` when it wrote nothing: the message was
+    /// seen before, or its case is not the common one (a refusal, a saga
+    /// answered before); the consumer then applies it through
+    /// [`Handler::handle`]. The default has no common case.
+    fn handle_alone<'a>(
+        &'a self,
+        _connection: &'a mut PgConnection,
+        _lone: Lone<'a>,
+    ) -> impl Future<Output = Result<Option<Vec<Stored>>, HandlerError>> + Send + 'a {
+        async { Ok(None) }
+    }
 }
 
 /// What became of a message that was processed without error.

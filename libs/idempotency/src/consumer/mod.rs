@@ -16,8 +16,12 @@
 //! Each delivery is handled in a span that continues the publisher's trace
 //! (`observe`), and ends in one log line and the consumer's metrics.
 //!
+//! A message that arrives alone may be applied by one statement with no
+//! transaction instead (`alone`), when its handler has such a form.
+//!
 //! `Consumer` does this against a service's PostgreSQL database; a
 //! `QueueConsumer` over another [`ApplyOnce`] does it against another store.
+mod alone;
 mod apply;
 mod batch;
 mod faults;
@@ -28,6 +32,7 @@ mod run;
 mod settle;
 mod single;
 
+pub use alone::{AloneRow, Lone};
 pub use apply::{ApplyOnce, Batched, PgInbox};
 pub use handler::{Handler, HandlerError, Outcome};
 pub use message::{IncomingMessage, headers};

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use idempotency::{Consumer, Handler, HandlerError, IncomingMessage};
+use idempotency::{Consumer, Handler, HandlerError, IncomingMessage, Lone};
 use outbox::topology::{QueueSpec, Topology};
-use outbox::{BrokerSettings, Handoff, OutboxMessage, Relay, RelaySettings};
+use outbox::{BrokerSettings, Handoff, OutboxMessage, Relay, RelaySettings, Stored};
 use platform::database::DbError;
 use sqlx::{PgConnection, PgPool};
 
@@ -23,15 +23,20 @@ pub struct TestBed {
     pub handoff: Handoff,
     /// Tries the consumers' handlers failed during an outage.
     pub outage_failures: Arc<AtomicUsize>,
+    /// Messages the consumers' handlers applied in one statement.
+    pub applied_alone: Arc<AtomicUsize>,
 }
 
 /// Records each message it applies in `effects`, in the order applied, and
 /// fails every message whose payload says `"poison": true` until `cures`
 /// has a row. While `outage` has a row, every message fails as it does when
 /// the database cannot be reached, and `outage_failures` counts the tries.
+/// A lone message that is neither is applied in one statement, counted by
+/// `applied_alone`, as the services' common cases are.
 #[derive(Debug, Clone)]
 pub struct Recorder {
     outage_failures: Arc<AtomicUsize>,
+    applied_alone: Arc<AtomicUsize>,
 }
 
 impl Handler for Recorder {
@@ -64,6 +69,37 @@ impl Handler for Recorder {
         .execute(tx)
         .await?;
         Ok(Vec::new())
+    }
+
+    async fn handle_alone(
+        &self,
+        connection: &mut PgConnection,
+        lone: Lone<'_>,
+    ) -> Result<Option<Vec<Stored>>, HandlerError> {
+        let body: serde_json::Value = lone.message.json()?;
+        if body["poison"] == true {
+            return Ok(None);
+        }
+        let events = outbox::Rows::new(Vec::new());
+        let answer = lone
+            .query(
+                idempotency::applied_alone!(
+                    "applied AS ( \
+                         INSERT INTO effects (message_id, aggregate, sequence, transaction) \
+                         SELECT $10, $11, $12, txid_current() FROM unseen \
+                         WHERE NOT EXISTS (SELECT 1 FROM outage) RETURNING serial)"
+                ),
+                &events,
+            )
+            .bind(lone.message.aggregate_id.clone())
+            .bind(body["sequence"].as_i64().unwrap_or(-1))
+            .fetch_all(connection)
+            .await?;
+        let written = Lone::written(events, answer);
+        if written.is_some() {
+            self.applied_alone.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(written)
     }
 }
 
@@ -113,6 +149,7 @@ pub async fn test_bed() -> TestBed {
         topology,
         handoff: Handoff::default(),
         outage_failures: Arc::default(),
+        applied_alone: Arc::default(),
     }
 }
 
@@ -137,6 +174,7 @@ impl TestBed {
             self.topology.clone(),
             Recorder {
                 outage_failures: self.outage_failures.clone(),
+                applied_alone: self.applied_alone.clone(),
             },
             "test consumer",
         )

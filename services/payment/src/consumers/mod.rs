@@ -2,8 +2,8 @@
 mod stock_reserved;
 
 use events::{Event, StockReserved};
-use idempotency::{Handler, HandlerError, IncomingMessage};
-use outbox::OutboxMessage;
+use idempotency::{Handler, HandlerError, IncomingMessage, Lone};
+use outbox::{OutboxMessage, Stored};
 use sqlx::PgConnection;
 
 /// Handles the payment queue: charges for reservations.
@@ -22,6 +22,21 @@ impl Handler for CheckoutHandler {
                 Ok(vec![stock_reserved::charge(tx, event).await?])
             }
             other => Err(format!("the payment service does not handle {other} events").into()),
+        }
+    }
+
+    async fn handle_alone(
+        &self,
+        connection: &mut PgConnection,
+        lone: Lone<'_>,
+    ) -> Result<Option<Vec<Stored>>, HandlerError> {
+        let message = lone.message;
+        match message.event_type.as_str() {
+            StockReserved::NAME => {
+                let event = events::decode(message.schema_version, &message.body)?;
+                stock_reserved::charge_alone(connection, lone, event).await
+            }
+            _ => Ok(None),
         }
     }
 }

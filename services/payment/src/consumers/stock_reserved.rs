@@ -1,7 +1,7 @@
 use chrono::Utc;
 use events::{PaymentFailed, PaymentSucceeded, StockReserved};
-use idempotency::HandlerError;
-use outbox::OutboxMessage;
+use idempotency::{HandlerError, Lone};
+use outbox::{OutboxMessage, Stored};
 use platform::domain::Amount;
 use sqlx::PgConnection;
 
@@ -28,18 +28,38 @@ pub async fn charge(tx: &mut PgConnection, event: StockReserved) -> Result<Outbo
         }
     };
     Ok(match refusal {
-        None => events::message(&PaymentSucceeded {
-            order_id: event.order_id,
-            saga_id: event.saga_id,
-            amount: amount.get(),
-            occurred_at: Utc::now(),
-        }),
+        None => succeeded(event, amount),
         Some(reason) => events::message(&PaymentFailed {
             order_id: event.order_id,
             saga_id: event.saga_id,
             reason,
             occurred_at: Utc::now(),
         }),
+    })
+}
+
+/// [`charge`]'s common case, for a message that arrives alone: the charge
+/// and its `PaymentSucceeded` in one statement. `None`, with nothing
+/// written, when the saga was answered before or the user cannot pay.
+#[tracing::instrument(skip_all, fields(order_id = %event.order_id, saga_id = %event.saga_id))]
+pub async fn charge_alone(
+    connection: &mut PgConnection,
+    lone: Lone<'_>,
+    event: StockReserved,
+) -> Result<Option<Vec<Stored>>, HandlerError> {
+    let user = UserId::from_trusted(event.user_id.clone());
+    let amount = Amount::try_from(event.total_cost)?;
+    let (saga_id, order_id) = (event.saga_id, event.order_id.clone());
+    let events = outbox::Rows::new(vec![succeeded(event, amount)]);
+    Ok(storage::charge_alone(connection, lone, events, saga_id, &order_id, &user, amount).await?)
+}
+
+fn succeeded(event: StockReserved, amount: Amount) -> OutboxMessage {
+    events::message(&PaymentSucceeded {
+        order_id: event.order_id,
+        saga_id: event.saga_id,
+        amount: amount.get(),
+        occurred_at: Utc::now(),
     })
 }
 

@@ -1,6 +1,8 @@
+use idempotency::Lone;
+use outbox::Stored;
 use platform::database::DbError;
 use platform::domain::Amount;
-use sqlx::PgExecutor;
+use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use crate::domain::UserId;
@@ -80,4 +82,45 @@ pub async fn record_refusal(
         .execute(executor)
         .await?;
     Ok(())
+}
+
+/// [`charge`]'s common case for a message that arrives alone, in one
+/// statement with no transaction: charges, records the payment, records the
+/// message in the inbox and writes `events` (its `PaymentSucceeded`), only
+/// when the message is new, the saga was neither charged nor refused before
+/// and the user can pay. Otherwise it writes nothing and answers `None`,
+/// and the caller takes the transactional path, which tells those cases
+/// apart.
+#[tracing::instrument(skip(connection, lone, events))]
+pub async fn charge_alone(
+    connection: &mut PgConnection,
+    lone: Lone<'_>,
+    events: outbox::Rows,
+    saga_id: Uuid,
+    order_id: &str,
+    user: &UserId,
+    amount: Amount,
+) -> Result<Option<Vec<Stored>>, DbError> {
+    let answer = lone
+        .query(
+            idempotency::applied_alone!(
+                "charged AS ( \
+                     UPDATE users SET credit = credit - $14 \
+                     WHERE id = $13 AND credit >= $14 AND EXISTS (SELECT 1 FROM unseen) \
+                       AND NOT EXISTS (SELECT 1 FROM payments WHERE saga_id = $11) \
+                       AND NOT EXISTS (SELECT 1 FROM refusals WHERE saga_id = $11) \
+                     RETURNING id), \
+                 applied AS ( \
+                     INSERT INTO payments (saga_id, order_id, user_id, amount) \
+                     SELECT $11::uuid, $12::text, id, $14 FROM charged RETURNING saga_id)"
+            ),
+            &events,
+        )
+        .bind(saga_id)
+        .bind(order_id)
+        .bind(user.as_str())
+        .bind(amount.get())
+        .fetch_all(connection)
+        .await?;
+    Ok(Lone::written(events, answer))
 }

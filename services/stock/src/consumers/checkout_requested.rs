@@ -1,7 +1,7 @@
 use chrono::Utc;
 use events::{CheckoutRequested, StockRejected, StockReserved};
-use idempotency::HandlerError;
-use outbox::OutboxMessage;
+use idempotency::{HandlerError, Lone};
+use outbox::{OutboxMessage, Stored};
 use sqlx::PgConnection;
 
 use crate::domain::Wanted;
@@ -31,14 +31,36 @@ pub async fn reserve(tx: &mut PgConnection, event: CheckoutRequested) -> Result<
             reason,
             occurred_at: Utc::now(),
         }),
-        None => events::message(&StockReserved {
-            order_id: event.order_id,
-            saga_id: event.saga_id,
-            user_id: event.user_id,
-            total_cost: event.total_cost,
-            lines: event.lines,
-            occurred_at: Utc::now(),
-        }),
+        None => reserved(event),
+    })
+}
+
+/// [`reserve`]'s common case, for a message that arrives alone: the
+/// reservation and its `StockReserved` in one statement. `None`, with
+/// nothing written, when the saga was answered before or the stock does not
+/// cover the lines.
+#[tracing::instrument(skip_all, fields(order_id = %event.order_id, saga_id = %event.saga_id))]
+pub async fn reserve_alone(
+    connection: &mut PgConnection,
+    lone: Lone<'_>,
+    event: CheckoutRequested,
+) -> Result<Option<Vec<Stored>>, HandlerError> {
+    let Ok(wanted) = Wanted::from_lines(&event.lines) else {
+        return Ok(None);
+    };
+    let (saga_id, order_id, lines) = (event.saga_id, event.order_id.clone(), event.lines.clone());
+    let events = outbox::Rows::new(vec![reserved(event)]);
+    Ok(storage::reserve_alone(connection, lone, events, saga_id, &order_id, &wanted, &lines).await?)
+}
+
+fn reserved(event: CheckoutRequested) -> OutboxMessage {
+    events::message(&StockReserved {
+        order_id: event.order_id,
+        saga_id: event.saga_id,
+        user_id: event.user_id,
+        total_cost: event.total_cost,
+        lines: event.lines,
+        occurred_at: Utc::now(),
     })
 }
 

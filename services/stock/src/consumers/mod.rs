@@ -3,8 +3,8 @@ mod checkout_requested;
 mod payment_failed;
 
 use events::{CheckoutRequested, Event, PaymentFailed};
-use idempotency::{Handler, HandlerError, IncomingMessage};
-use outbox::OutboxMessage;
+use idempotency::{Handler, HandlerError, IncomingMessage, Lone};
+use outbox::{OutboxMessage, Stored};
 use sqlx::PgConnection;
 
 /// Handles the stock queue: reserves for checkouts, releases for failed
@@ -30,5 +30,20 @@ impl Handler for CheckoutHandler {
             other => return Err(format!("the stock service does not handle {other} events").into()),
         };
         Ok(vec![emitted])
+    }
+
+    async fn handle_alone(
+        &self,
+        connection: &mut PgConnection,
+        lone: Lone<'_>,
+    ) -> Result<Option<Vec<Stored>>, HandlerError> {
+        let message = lone.message;
+        match message.event_type.as_str() {
+            CheckoutRequested::NAME => {
+                let event = events::decode(message.schema_version, &message.body)?;
+                checkout_requested::reserve_alone(connection, lone, event).await
+            }
+            _ => Ok(None),
+        }
     }
 }

@@ -1,7 +1,9 @@
 use events::Line;
+use idempotency::Lone;
+use outbox::Stored;
 use platform::database::DbError;
-use sqlx::PgExecutor;
 use sqlx::types::Json;
+use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use crate::domain::Wanted;
@@ -135,4 +137,55 @@ pub async fn release_reservation(
     .fetch_optional(executor)
     .await?;
     Ok(lines.map(|Json(lines)| lines))
+}
+
+/// The reservation's common case for a message that arrives alone, in one
+/// statement with no transaction: locks the wanted rows in item id order,
+/// and only when the message is new, the saga was not answered before and
+/// every line is covered, takes the lines, records the reservation, records
+/// the message in the inbox and writes `events` (its `StockReserved`).
+/// Otherwise it writes nothing and answers `None`, and the caller takes the
+/// transactional path, which tells those cases apart and records a
+/// refusal's reason. The lock waits on a concurrent saga and then reads the
+/// row as that saga left it, so the check and the take see the same stock.
+#[tracing::instrument(skip(connection, lone, events, wanted, lines))]
+pub async fn reserve_alone(
+    connection: &mut PgConnection,
+    lone: Lone<'_>,
+    events: outbox::Rows,
+    saga_id: Uuid,
+    order_id: &str,
+    wanted: &Wanted,
+    lines: &[Line],
+) -> Result<Option<Vec<Stored>>, DbError> {
+    let (ids, quantities): (Vec<&str>, Vec<i64>) =
+        wanted.lines.iter().map(|(id, q)| (id.as_str(), *q)).unzip();
+    let answer = lone
+        .query(
+            idempotency::applied_alone!(
+                "wanted AS (SELECT id, quantity FROM unnest($13::text[], $14::bigint[]) AS w (id, quantity)), \
+                 locked AS (SELECT id, stock FROM items WHERE id = ANY($13) ORDER BY id FOR UPDATE), \
+                 covered AS ( \
+                     SELECT FROM unseen \
+                     WHERE NOT EXISTS (SELECT 1 FROM reservations WHERE saga_id = $11) \
+                       AND NOT EXISTS (SELECT 1 FROM rejections WHERE saga_id = $11) \
+                       AND (SELECT count(*) FROM wanted JOIN locked USING (id) \
+                            WHERE locked.stock >= wanted.quantity) = cardinality($13)), \
+                 taken AS ( \
+                     UPDATE items SET stock = items.stock - wanted.quantity FROM wanted \
+                     WHERE items.id = wanted.id AND EXISTS (SELECT 1 FROM covered)), \
+                 applied AS ( \
+                     INSERT INTO reservations (saga_id, order_id, lines) \
+                     SELECT $11::uuid, $12::text, $15::jsonb FROM covered RETURNING saga_id)"
+            ),
+            &events,
+        )
+        .bind(saga_id)
+        .bind(order_id)
+        .bind(ids)
+        .bind(quantities)
+        .bind(Json(lines))
+        .fetch_all(connection)
+        .await?;
+    Ok(Lone::written(events, answer))
 }

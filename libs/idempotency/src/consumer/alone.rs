@@ -1,0 +1,86 @@
+//! A message that arrives alone, applied by one statement with no
+//! transaction: its effect, its inbox record and the events it emits, or
+//! nothing at all. Under light load most batches hold one message, and the
+//! transactional path then costs a begin, the step's statements, the
+//! inbox-and-outbox statement and a commit: five round trips and as many
+//! wake-ups of the database and the service, where this takes one.
+use outbox::{Rows, Stored};
+use sqlx::Postgres;
+use sqlx::postgres::PgArguments;
+use sqlx::query::QueryAs;
+use uuid::Uuid;
+
+use super::IncomingMessage;
+
+/// A row of an [`applied_alone!`] statement's answer: an event written
+/// (with its position and the older rows of its aggregate), or, with no
+/// position, the message recorded in the inbox.
+pub type AloneRow = (Option<i64>, Uuid, Option<Vec<i64>>);
+
+/// The statement of a step's common case, applied once without a
+/// transaction. `$step` is the step's own CTEs: they may read `unseen`,
+/// which has a row only while the message is not in the inbox, must write
+/// nothing unless it has one, and end with `applied`, which has a row when
+/// the effect took place. The message is recorded in the inbox and the
+/// events written only then. Binds: `$1` to `$10` by [`Lone::bind`], the
+/// step's own from `$11`. Answers [`outbox::InsertedRow`]s: none when
+/// nothing was written.
+///
+/// Two deliveries of one message at once both find it unseen; the inbox's
+/// primary key fails the second statement as a whole, and its retry finds
+/// the message recorded. Steps that answer a saga once keep their own key
+/// on the saga for the same reason.
+#[macro_export]
+macro_rules! applied_alone {
+    ($step:literal) => {
+        concat!(
+            "WITH unseen AS (SELECT WHERE NOT EXISTS \
+                 (SELECT 1 FROM inbox WHERE consumer = $9::text AND message_id = $10::uuid)), ",
+            $step,
+            ", recorded AS (INSERT INTO inbox (consumer, message_id) \
+                 SELECT $9, $10 WHERE EXISTS (SELECT 1 FROM applied) RETURNING message_id), \
+             stored AS (",
+            $crate::__outbox::insert_rows!("WHERE EXISTS (SELECT 1 FROM recorded)"),
+            ") SELECT position, message_id, older FROM stored \
+               UNION ALL SELECT NULL, message_id, NULL FROM recorded"
+        )
+    };
+}
+
+/// A message that arrived alone, and the inbox it is recorded in.
+#[derive(Debug, Clone, Copy)]
+pub struct Lone<'a> {
+    pub consumer: &'a str,
+    pub message: &'a IncomingMessage,
+}
+
+impl Lone<'_> {
+    /// `statement`, an [`applied_alone!`], with `$1` to `$10` bound: the
+    /// events it writes, then the inbox's consumer and the message id. The
+    /// step binds its own parameters after these.
+    pub fn query(
+        &self,
+        statement: &'static str,
+        events: &Rows,
+    ) -> QueryAs<'static, Postgres, AloneRow, PgArguments> {
+        events
+            .bind(sqlx::query_as(statement))
+            .bind(self.consumer.to_owned())
+            .bind(self.message.message_id)
+    }
+
+    /// What the statement wrote: the events, when it applied the message;
+    /// `None` when it wrote nothing.
+    pub fn written(events: Rows, answer: Vec<AloneRow>) -> Option<Vec<Stored>> {
+        let (inserted, recorded): (Vec<_>, Vec<_>) =
+            answer.into_iter().partition(|(position, ..)| position.is_some());
+        if recorded.is_empty() {
+            return None;
+        }
+        let inserted = inserted
+            .into_iter()
+            .filter_map(|(position, id, older)| Some((position?, id, older.unwrap_or_default())))
+            .collect();
+        Some(events.stored(inserted))
+    }
+}

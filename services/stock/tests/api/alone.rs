@@ -1,0 +1,120 @@
+//! The reservation's one-statement form, for a checkout that arrives alone:
+//! it writes the reservation, the inbox record and `StockReserved`
+//! together, or nothing, and leaves every other case to the transactional
+//! path.
+use chrono::Utc;
+use events::{CheckoutRequested, Line};
+use futures::future::join_all;
+use idempotency::{Handler, IncomingMessage, Lone};
+use outbox::Stored;
+use stock::consumers::CheckoutHandler;
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, spawn_app};
+
+const CONSUMER: &str = "stock.checkout";
+
+fn checkout(item: &str, quantity: i64) -> CheckoutRequested {
+    CheckoutRequested {
+        order_id: "o-1".into(),
+        saga_id: Uuid::now_v7(),
+        user_id: "u-1".into(),
+        total_cost: 5 * quantity,
+        lines: vec![Line {
+            item_id: item.into(),
+            quantity,
+        }],
+        occurred_at: Utc::now(),
+    }
+}
+
+async fn alone(app: &TestApp, message: &IncomingMessage) -> Option<Vec<Stored>> {
+    let mut connection = app.pool.acquire().await.expect("a connection");
+    let lone = Lone {
+        consumer: CONSUMER,
+        message,
+    };
+    CheckoutHandler
+        .handle_alone(&mut connection, lone)
+        .await
+        .expect("no database fault")
+}
+
+async fn stock_of(app: &TestApp, item: &str) -> i64 {
+    let (_, body) = app.get(&format!("/stock/find/{item}")).await;
+    body["stock"].as_i64().expect("a stock level")
+}
+
+/// Rows of the inbox, the outbox and the reservations and rejections.
+async fn rows(app: &TestApp) -> (i64, i64, i64, i64) {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM inbox), (SELECT count(*) FROM outbox), \
+                (SELECT count(*) FROM reservations), (SELECT count(*) FROM rejections)",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("counts")
+}
+
+#[tokio::test]
+async fn a_lone_checkout_is_reserved_recorded_and_answered_in_one_statement_once() {
+    let app = spawn_app().await;
+    let item = app.item_with(5, 10).await;
+    let message = IncomingMessage::first_delivery_of(&events::message(&checkout(&item, 3)));
+
+    let first = alone(&app, &message).await.expect("applied");
+    let again = alone(&app, &message).await;
+
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].message.event_type, "StockReserved");
+    assert!(again.is_none(), "a message seen before writes nothing");
+    assert_eq!(stock_of(&app, &item).await, 7, "taken once");
+    assert_eq!(rows(&app).await, (1, 1, 1, 0));
+}
+
+#[tokio::test]
+async fn a_lone_checkout_the_stock_does_not_cover_writes_nothing_and_the_transaction_refuses_it() {
+    let app = spawn_app().await;
+    let item = app.item_with(5, 1).await;
+    let message = IncomingMessage::first_delivery_of(&events::message(&checkout(&item, 3)));
+
+    let written = alone(&app, &message).await;
+    let nothing = rows(&app).await;
+    let mut tx = app.pool.begin().await.expect("tx");
+    let emitted = CheckoutHandler.handle(&mut tx, &message).await.expect("handled");
+    tx.commit().await.expect("committed");
+
+    assert!(written.is_none());
+    assert_eq!(nothing, (0, 0, 0, 0));
+    assert_eq!(emitted[0].event_type, "StockRejected");
+    assert_eq!(stock_of(&app, &item).await, 1, "nothing taken");
+}
+
+#[tokio::test]
+async fn a_saga_answered_before_is_not_taken_again_under_a_new_message() {
+    let app = spawn_app().await;
+    let item = app.item_with(5, 10).await;
+    let requested = checkout(&item, 3);
+    let first = IncomingMessage::first_delivery_of(&events::message(&requested));
+    let again = IncomingMessage::first_delivery_of(&events::message(&requested));
+
+    assert!(alone(&app, &first).await.is_some());
+    assert!(alone(&app, &again).await.is_none());
+    assert_eq!(stock_of(&app, &item).await, 7, "taken once");
+}
+
+#[tokio::test]
+async fn twenty_lone_checkouts_of_one_item_at_once_take_exactly_the_stock() {
+    let app = spawn_app().await;
+    let item = app.item_with(5, 10).await;
+    let messages: Vec<_> = (0..20)
+        .map(|_| IncomingMessage::first_delivery_of(&events::message(&checkout(&item, 1))))
+        .collect();
+
+    let written = join_all(messages.iter().map(|message| alone(&app, message))).await;
+
+    let reserved = written.iter().filter(|w| w.is_some()).count();
+    assert_eq!(reserved, 10);
+    assert_eq!(stock_of(&app, &item).await, 0);
+    assert_eq!(rows(&app).await, (10, 10, 10, 0));
+}
