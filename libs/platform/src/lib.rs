@@ -23,6 +23,8 @@
 //! ├── openapi    GET /<prefix>/openapi.json: the service's part of the
 //! │              public API's document, docs/openapi.json
 //! ├── periodic   chores on a timer until shutdown (pruning, vacuuming)
+//! ├── runtime    the tokio runtime, on the main thread unless WORKER_THREADS
+//! │              asks for more
 //! ├── vacuum     VACUUM of the tables that churn (outbox, inbox), where
 //! │              autovacuum is off or slow
 //! └── domain     the value types of the public contract: Amount, Quantity,
@@ -35,6 +37,7 @@ pub mod health;
 pub mod http;
 pub mod openapi;
 pub mod periodic;
+pub mod runtime;
 pub mod secret;
 pub mod settings;
 pub mod telemetry;

@@ -1,13 +1,14 @@
 use stock::configuration::Settings;
 use stock::startup::Application;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let _telemetry = platform::telemetry::init("stock");
-    let settings = Settings::from_env()?;
-    let application = Application::build(settings).await?;
-    application
-        .run_until_stopped(platform::http::shutdown_signal())
-        .await;
-    Ok(())
+fn main() -> anyhow::Result<()> {
+    platform::runtime::from_env()?.block_on(async {
+        let _telemetry = platform::telemetry::init("stock");
+        let settings = Settings::from_env()?;
+        let application = Application::build(settings).await?;
+        application
+            .run_until_stopped(platform::http::shutdown_signal())
+            .await;
+        Ok(())
+    })
 }
