@@ -23,8 +23,8 @@
 //! ├── openapi    GET /<prefix>/openapi.json: the service's part of the
 //! │              public API's document, docs/openapi.json
 //! ├── periodic   chores on a timer until shutdown (pruning, vacuuming)
-//! ├── runtime    the tokio runtime, on the main thread unless WORKER_THREADS
-//! │              asks for more
+//! ├── runtime    the tokio runtime: a worker per core, or what WORKER_THREADS
+//! │              asks for (0: the main thread alone)
 //! ├── vacuum     VACUUM of the tables that churn (outbox, inbox), where
 //! │              autovacuum is off or slow
 //! └── domain     the value types of the public contract: Amount, Quantity,
