@@ -1,31 +1,17 @@
 //! The charge's one-statement form, for a reservation that arrives alone:
 //! it writes the payment, the inbox record and `PaymentSucceeded` together,
 //! or nothing, and leaves every other case to the transactional path.
-use chrono::Utc;
-use events::{Line, StockReserved};
 use futures::future::join_all;
 use idempotency::{Handler, IncomingMessage, Lone};
 use outbox::Stored;
 use payment::consumers::CheckoutHandler;
-use uuid::Uuid;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, credit_of, reserved, spawn_app};
 
 const CONSUMER: &str = "payment.checkout";
 
-fn reserved(user: &str, total_cost: i64) -> IncomingMessage {
-    let event = StockReserved {
-        order_id: "o-1".into(),
-        saga_id: Uuid::now_v7(),
-        user_id: user.into(),
-        total_cost,
-        lines: vec![Line {
-            item_id: "i-1".into(),
-            quantity: 1,
-        }],
-        occurred_at: Utc::now(),
-    };
-    IncomingMessage::first_delivery_of(&events::message(&event))
+fn reserved_alone(user: &str, total_cost: i64) -> IncomingMessage {
+    IncomingMessage::first_delivery_of(&events::message(&reserved(user, total_cost)))
 }
 
 async fn alone(app: &TestApp, message: &IncomingMessage) -> Option<Vec<Stored>> {
@@ -38,11 +24,6 @@ async fn alone(app: &TestApp, message: &IncomingMessage) -> Option<Vec<Stored>> 
         .handle_alone(&mut connection, lone)
         .await
         .expect("no database fault")
-}
-
-async fn credit_of(app: &TestApp, user: &str) -> i64 {
-    let (_, body) = app.get(&format!("/payment/find_user/{user}")).await;
-    body["credit"].as_i64().expect("a credit")
 }
 
 /// Rows of the inbox, the outbox, the payments and the refusals.
@@ -60,7 +41,7 @@ async fn rows(app: &TestApp) -> (i64, i64, i64, i64) {
 async fn a_lone_reservation_is_charged_recorded_and_answered_in_one_statement_once() {
     let app = spawn_app().await;
     let user = app.user_with(100).await;
-    let message = reserved(&user, 30);
+    let message = reserved_alone(&user, 30);
 
     let first = alone(&app, &message).await.expect("applied");
     let again = alone(&app, &message).await;
@@ -76,7 +57,7 @@ async fn a_lone_reservation_is_charged_recorded_and_answered_in_one_statement_on
 async fn a_lone_reservation_the_user_cannot_pay_writes_nothing_and_the_transaction_refuses_it() {
     let app = spawn_app().await;
     let user = app.user_with(10).await;
-    let message = reserved(&user, 30);
+    let message = reserved_alone(&user, 30);
 
     let written = alone(&app, &message).await;
     let nothing = rows(&app).await;
@@ -94,7 +75,7 @@ async fn a_lone_reservation_the_user_cannot_pay_writes_nothing_and_the_transacti
 async fn a_lone_reservation_for_an_unknown_user_writes_nothing() {
     let app = spawn_app().await;
 
-    let written = alone(&app, &reserved("nobody", 30)).await;
+    let written = alone(&app, &reserved_alone("nobody", 30)).await;
 
     assert!(written.is_none());
     assert_eq!(rows(&app).await, (0, 0, 0, 0));
@@ -104,7 +85,7 @@ async fn a_lone_reservation_for_an_unknown_user_writes_nothing() {
 async fn twenty_lone_charges_of_one_user_at_once_take_exactly_the_credit() {
     let app = spawn_app().await;
     let user = app.user_with(100).await;
-    let messages: Vec<_> = (0..20).map(|_| reserved(&user, 10)).collect();
+    let messages: Vec<_> = (0..20).map(|_| reserved_alone(&user, 10)).collect();
 
     let written = join_all(messages.iter().map(|message| alone(&app, message))).await;
 

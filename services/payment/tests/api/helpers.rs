@@ -1,8 +1,11 @@
+use chrono::Utc;
+use events::{Line, StockReserved};
 use payment::configuration::Settings;
 use payment::startup::Application;
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::PgPool;
+use uuid::Uuid;
 
 /// A running payment service with its own database.
 pub struct TestApp {
@@ -77,4 +80,23 @@ async fn decode(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();
     let body = response.json().await.expect("every answer is JSON");
     (status, body)
+}
+
+pub fn reserved(user: &str, total_cost: i64) -> StockReserved {
+    StockReserved {
+        order_id: "o-1".into(),
+        saga_id: Uuid::now_v7(),
+        user_id: user.into(),
+        total_cost,
+        lines: vec![Line {
+            item_id: "i-1".into(),
+            quantity: 1,
+        }],
+        occurred_at: Utc::now(),
+    }
+}
+
+pub async fn credit_of(app: &TestApp, user: &str) -> i64 {
+    let (_, body) = app.get(&format!("/payment/find_user/{user}")).await;
+    body["credit"].as_i64().expect("a credit")
 }

@@ -1,13 +1,10 @@
 //! The payment service's saga step asked twice for one saga: as after a
 //! re-driven saga or a replayed message, each under a new message id.
-use chrono::Utc;
-use events::{Line, StockReserved};
 use idempotency::{Handler, IncomingMessage};
 use outbox::OutboxMessage;
 use payment::consumers::CheckoutHandler;
-use uuid::Uuid;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, credit_of, reserved, spawn_app};
 
 /// Applies `message` (each a message of its own) as the consumer does, in
 /// a transaction of its own, and returns the event it emits.
@@ -18,25 +15,6 @@ async fn ask(app: &TestApp, message: OutboxMessage) -> OutboxMessage {
     tx.commit().await.expect("committed");
     assert_eq!(emitted.len(), 1);
     emitted.remove(0)
-}
-
-fn reserved(user: &str, total_cost: i64) -> StockReserved {
-    StockReserved {
-        order_id: "o-1".into(),
-        saga_id: Uuid::now_v7(),
-        user_id: user.into(),
-        total_cost,
-        lines: vec![Line {
-            item_id: "i-1".into(),
-            quantity: 1,
-        }],
-        occurred_at: Utc::now(),
-    }
-}
-
-async fn credit_of(app: &TestApp, user: &str) -> i64 {
-    let (_, body) = app.get(&format!("/payment/find_user/{user}")).await;
-    body["credit"].as_i64().expect("a credit")
 }
 
 #[tokio::test]

@@ -2,31 +2,14 @@
 //! it writes the reservation, the inbox record and `StockReserved`
 //! together, or nothing, and leaves every other case to the transactional
 //! path.
-use chrono::Utc;
-use events::{CheckoutRequested, Line};
 use futures::future::join_all;
 use idempotency::{Handler, IncomingMessage, Lone};
 use outbox::Stored;
 use stock::consumers::CheckoutHandler;
-use uuid::Uuid;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, checkout, spawn_app, stock_of};
 
 const CONSUMER: &str = "stock.checkout";
-
-fn checkout(item: &str, quantity: i64) -> CheckoutRequested {
-    CheckoutRequested {
-        order_id: "o-1".into(),
-        saga_id: Uuid::now_v7(),
-        user_id: "u-1".into(),
-        total_cost: 5 * quantity,
-        lines: vec![Line {
-            item_id: item.into(),
-            quantity,
-        }],
-        occurred_at: Utc::now(),
-    }
-}
 
 async fn alone(app: &TestApp, message: &IncomingMessage) -> Option<Vec<Stored>> {
     let mut connection = app.pool.acquire().await.expect("a connection");
@@ -38,11 +21,6 @@ async fn alone(app: &TestApp, message: &IncomingMessage) -> Option<Vec<Stored>> 
         .handle_alone(&mut connection, lone)
         .await
         .expect("no database fault")
-}
-
-async fn stock_of(app: &TestApp, item: &str) -> i64 {
-    let (_, body) = app.get(&format!("/stock/find/{item}")).await;
-    body["stock"].as_i64().expect("a stock level")
 }
 
 /// Rows of the inbox, the outbox and the reservations and rejections.

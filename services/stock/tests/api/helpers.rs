@@ -1,8 +1,11 @@
+use chrono::Utc;
+use events::{CheckoutRequested, Line};
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::PgPool;
 use stock::configuration::Settings;
 use stock::startup::Application;
+use uuid::Uuid;
 
 /// A running stock service with its own database.
 pub struct TestApp {
@@ -92,4 +95,23 @@ async fn decode(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();
     let body = response.json().await.expect("every answer is JSON");
     (status, body)
+}
+
+pub fn checkout(item: &str, quantity: i64) -> CheckoutRequested {
+    CheckoutRequested {
+        order_id: "o-1".into(),
+        saga_id: Uuid::now_v7(),
+        user_id: "u-1".into(),
+        total_cost: 5 * quantity,
+        lines: vec![Line {
+            item_id: item.into(),
+            quantity,
+        }],
+        occurred_at: Utc::now(),
+    }
+}
+
+pub async fn stock_of(app: &TestApp, item: &str) -> i64 {
+    let (_, body) = app.get(&format!("/stock/find/{item}")).await;
+    body["stock"].as_i64().expect("a stock level")
 }

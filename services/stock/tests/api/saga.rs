@@ -1,13 +1,12 @@
 //! The stock service's saga steps asked twice for one saga: as after a
 //! re-driven saga or a replayed message, each under a new message id.
 use chrono::Utc;
-use events::{CheckoutRequested, Line, PaymentFailed};
+use events::PaymentFailed;
 use idempotency::{Handler, IncomingMessage};
 use outbox::OutboxMessage;
 use stock::consumers::CheckoutHandler;
-use uuid::Uuid;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, checkout, spawn_app, stock_of};
 
 /// Applies `message` (each a message of its own) as the consumer does, in
 /// a transaction of its own, and returns the event it emits.
@@ -18,25 +17,6 @@ async fn ask(app: &TestApp, message: OutboxMessage) -> OutboxMessage {
     tx.commit().await.expect("committed");
     assert_eq!(emitted.len(), 1);
     emitted.remove(0)
-}
-
-fn checkout(item: &str, quantity: i64) -> CheckoutRequested {
-    CheckoutRequested {
-        order_id: "o-1".into(),
-        saga_id: Uuid::now_v7(),
-        user_id: "u-1".into(),
-        total_cost: 5 * quantity,
-        lines: vec![Line {
-            item_id: item.into(),
-            quantity,
-        }],
-        occurred_at: Utc::now(),
-    }
-}
-
-async fn stock_of(app: &TestApp, item: &str) -> i64 {
-    let (_, body) = app.get(&format!("/stock/find/{item}")).await;
-    body["stock"].as_i64().expect("a stock level")
 }
 
 #[tokio::test]
