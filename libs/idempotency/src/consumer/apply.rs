@@ -120,14 +120,8 @@ impl<H: Handler> PgInbox<H> {
     /// an error (a fault, a message it could not read) is left to that
     /// path too, which classifies and reports it.
     async fn applied_alone(&self, consumer: &str, message: &IncomingMessage) -> bool {
-        let written = match self.pool.acquire().await {
-            Ok(mut connection) => {
-                let lone = Lone { consumer, message };
-                self.handler.handle_alone(&mut connection, lone).await
-            }
-            Err(error) => Err(error.into()),
-        };
-        match written {
+        let lone = Lone { consumer, message };
+        match self.handler.handle_alone(&self.pool, lone).await {
             Ok(Some(stored)) => {
                 self.hand_off(stored);
                 true

@@ -1,7 +1,7 @@
 use std::future::Future;
 
 use outbox::{OutboxMessage, Stored};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 
 use super::{IncomingMessage, Lone};
 
@@ -33,7 +33,7 @@ pub trait Handler: Send + Sync + 'static {
     /// [`Handler::handle`]. The default has no common case.
     fn handle_alone<'a>(
         &'a self,
-        _connection: &'a mut PgConnection,
+        _pool: &'a PgPool,
         _lone: Lone<'a>,
     ) -> impl Future<Output = Result<Option<Vec<Stored>>, HandlerError>> + Send + 'a {
         async { Ok(None) }

@@ -71,11 +71,7 @@ impl Handler for Recorder {
         Ok(Vec::new())
     }
 
-    async fn handle_alone(
-        &self,
-        connection: &mut PgConnection,
-        lone: Lone<'_>,
-    ) -> Result<Option<Vec<Stored>>, HandlerError> {
+    async fn handle_alone(&self, pool: &PgPool, lone: Lone<'_>) -> Result<Option<Vec<Stored>>, HandlerError> {
         let body: serde_json::Value = lone.message.json()?;
         if body["poison"] == true {
             return Ok(None);
@@ -93,7 +89,7 @@ impl Handler for Recorder {
             )
             .bind(lone.message.aggregate_id.clone())
             .bind(body["sequence"].as_i64().unwrap_or(-1))
-            .fetch_all(connection)
+            .fetch_all(pool)
             .await?;
         let written = Lone::written(events, answer);
         if written.is_some() {

@@ -4,7 +4,7 @@ mod stock_reserved;
 use events::{Event, StockReserved};
 use idempotency::{Handler, HandlerError, IncomingMessage, Lone};
 use outbox::{OutboxMessage, Stored};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 
 /// Handles the payment queue: charges for reservations.
 #[derive(Debug, Clone)]
@@ -25,16 +25,12 @@ impl Handler for CheckoutHandler {
         }
     }
 
-    async fn handle_alone(
-        &self,
-        connection: &mut PgConnection,
-        lone: Lone<'_>,
-    ) -> Result<Option<Vec<Stored>>, HandlerError> {
+    async fn handle_alone(&self, pool: &PgPool, lone: Lone<'_>) -> Result<Option<Vec<Stored>>, HandlerError> {
         let message = lone.message;
         match message.event_type.as_str() {
             StockReserved::NAME => {
                 let event = events::decode(message.schema_version, &message.body)?;
-                stock_reserved::charge_alone(connection, lone, event).await
+                stock_reserved::charge_alone(pool, lone, event).await
             }
             _ => Ok(None),
         }

@@ -3,7 +3,7 @@ use events::{PaymentFailed, PaymentSucceeded, StockReserved};
 use idempotency::{HandlerError, Lone};
 use outbox::{OutboxMessage, Stored};
 use platform::domain::Amount;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 
 use crate::domain::UserId;
 use crate::error::PaymentError;
@@ -43,7 +43,7 @@ pub async fn charge(tx: &mut PgConnection, event: StockReserved) -> Result<Outbo
 /// written, when the saga was answered before or the user cannot pay.
 #[tracing::instrument(skip_all, fields(order_id = %event.order_id, saga_id = %event.saga_id))]
 pub async fn charge_alone(
-    connection: &mut PgConnection,
+    pool: &PgPool,
     lone: Lone<'_>,
     event: StockReserved,
 ) -> Result<Option<Vec<Stored>>, HandlerError> {
@@ -51,7 +51,7 @@ pub async fn charge_alone(
     let amount = Amount::try_from(event.total_cost)?;
     let (saga_id, order_id) = (event.saga_id, event.order_id.clone());
     let events = outbox::Rows::new(vec![succeeded(event, amount)]);
-    Ok(storage::charge_alone(connection, lone, events, saga_id, &order_id, &user, amount).await?)
+    Ok(storage::charge_alone(pool, lone, events, saga_id, &order_id, &user, amount).await?)
 }
 
 fn succeeded(event: StockReserved, amount: Amount) -> OutboxMessage {

@@ -2,7 +2,7 @@ use idempotency::Lone;
 use outbox::Stored;
 use platform::database::DbError;
 use platform::domain::Amount;
-use sqlx::{PgConnection, PgExecutor};
+use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use crate::domain::UserId;
@@ -91,9 +91,9 @@ pub async fn record_refusal(
 /// and the user can pay. Otherwise it writes nothing and answers `None`,
 /// and the caller takes the transactional path, which tells those cases
 /// apart.
-#[tracing::instrument(skip(connection, lone, events))]
+#[tracing::instrument(skip(executor, lone, events))]
 pub async fn charge_alone(
-    connection: &mut PgConnection,
+    executor: impl PgExecutor<'_>,
     lone: Lone<'_>,
     events: outbox::Rows,
     saga_id: Uuid,
@@ -120,7 +120,7 @@ pub async fn charge_alone(
         .bind(order_id)
         .bind(user.as_str())
         .bind(amount.get())
-        .fetch_all(connection)
+        .fetch_all(executor)
         .await?;
     Ok(Lone::written(events, answer))
 }

@@ -15,13 +15,12 @@ fn reserved_alone(user: &str, total_cost: i64) -> IncomingMessage {
 }
 
 async fn alone(app: &TestApp, message: &IncomingMessage) -> Option<Vec<Stored>> {
-    let mut connection = app.pool.acquire().await.expect("a connection");
     let lone = Lone {
         consumer: CONSUMER,
         message,
     };
     CheckoutHandler
-        .handle_alone(&mut connection, lone)
+        .handle_alone(&app.pool, lone)
         .await
         .expect("no database fault")
 }

@@ -2,7 +2,7 @@ use chrono::Utc;
 use events::{CheckoutRequested, StockRejected, StockReserved};
 use idempotency::{HandlerError, Lone};
 use outbox::{OutboxMessage, Stored};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 
 use crate::domain::Wanted;
 use crate::storage::{self, Earlier};
@@ -41,7 +41,7 @@ pub async fn reserve(tx: &mut PgConnection, event: CheckoutRequested) -> Result<
 /// cover the lines.
 #[tracing::instrument(skip_all, fields(order_id = %event.order_id, saga_id = %event.saga_id))]
 pub async fn reserve_alone(
-    connection: &mut PgConnection,
+    pool: &PgPool,
     lone: Lone<'_>,
     event: CheckoutRequested,
 ) -> Result<Option<Vec<Stored>>, HandlerError> {
@@ -50,7 +50,7 @@ pub async fn reserve_alone(
     };
     let (saga_id, order_id, lines) = (event.saga_id, event.order_id.clone(), event.lines.clone());
     let events = outbox::Rows::new(vec![reserved(event)]);
-    Ok(storage::reserve_alone(connection, lone, events, saga_id, &order_id, &wanted, &lines).await?)
+    Ok(storage::reserve_alone(pool, lone, events, saga_id, &order_id, &wanted, &lines).await?)
 }
 
 fn reserved(event: CheckoutRequested) -> OutboxMessage {

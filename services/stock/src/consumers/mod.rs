@@ -5,7 +5,7 @@ mod payment_failed;
 use events::{CheckoutRequested, Event, PaymentFailed};
 use idempotency::{Handler, HandlerError, IncomingMessage, Lone};
 use outbox::{OutboxMessage, Stored};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 
 /// Handles the stock queue: reserves for checkouts, releases for failed
 /// payments.
@@ -32,16 +32,12 @@ impl Handler for CheckoutHandler {
         Ok(vec![emitted])
     }
 
-    async fn handle_alone(
-        &self,
-        connection: &mut PgConnection,
-        lone: Lone<'_>,
-    ) -> Result<Option<Vec<Stored>>, HandlerError> {
+    async fn handle_alone(&self, pool: &PgPool, lone: Lone<'_>) -> Result<Option<Vec<Stored>>, HandlerError> {
         let message = lone.message;
         match message.event_type.as_str() {
             CheckoutRequested::NAME => {
                 let event = events::decode(message.schema_version, &message.body)?;
-                checkout_requested::reserve_alone(connection, lone, event).await
+                checkout_requested::reserve_alone(pool, lone, event).await
             }
             _ => Ok(None),
         }

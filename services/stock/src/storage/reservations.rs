@@ -2,8 +2,8 @@ use events::Line;
 use idempotency::Lone;
 use outbox::Stored;
 use platform::database::DbError;
+use sqlx::PgExecutor;
 use sqlx::types::Json;
-use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use crate::domain::Wanted;
@@ -148,9 +148,9 @@ pub async fn release_reservation(
 /// transactional path, which tells those cases apart and records a
 /// refusal's reason. The lock waits on a concurrent saga and then reads the
 /// row as that saga left it, so the check and the take see the same stock.
-#[tracing::instrument(skip(connection, lone, events, wanted, lines))]
+#[tracing::instrument(skip(executor, lone, events, wanted, lines))]
 pub async fn reserve_alone(
-    connection: &mut PgConnection,
+    executor: impl PgExecutor<'_>,
     lone: Lone<'_>,
     events: outbox::Rows,
     saga_id: Uuid,
@@ -185,7 +185,7 @@ pub async fn reserve_alone(
         .bind(ids)
         .bind(quantities)
         .bind(Json(lines))
-        .fetch_all(connection)
+        .fetch_all(executor)
         .await?;
     Ok(Lone::written(events, answer))
 }

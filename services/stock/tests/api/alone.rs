@@ -12,13 +12,12 @@ use crate::helpers::{TestApp, checkout, spawn_app, stock_of};
 const CONSUMER: &str = "stock.checkout";
 
 async fn alone(app: &TestApp, message: &IncomingMessage) -> Option<Vec<Stored>> {
-    let mut connection = app.pool.acquire().await.expect("a connection");
     let lone = Lone {
         consumer: CONSUMER,
         message,
     };
     CheckoutHandler
-        .handle_alone(&mut connection, lone)
+        .handle_alone(&app.pool, lone)
         .await
         .expect("no database fault")
 }
