@@ -68,9 +68,9 @@ impl Application {
     }
 
     /// Serves HTTP, runs the saga's relay and consumer, prunes expired dedup
-    /// records, drives stalled sagas again and listens for saga outcomes,
-    /// until `shutdown`; each recovers
-    /// from broker and database faults by itself.
+    /// records, drives stalled sagas again, listens for saga outcomes and
+    /// looks the peers' names up once, until `shutdown`; each recovers from
+    /// broker and database faults by itself.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let shutdown: Shutdown = shutdown.boxed().shared();
         let store = self.state.store.clone();
@@ -91,6 +91,7 @@ impl Application {
             self.telemetry.observe_pool(pool);
         }
         let outcomes = self.state.outcomes.clone();
+        let peers = self.state.peers.clone();
         let relay_name = format!("{name} relay");
         let routes = platform::http::finish(&self.telemetry, routes(self.state));
         // Boxed where they are built: spawned whole, these futures hit a
@@ -110,7 +111,8 @@ impl Application {
             consumer.run(shutdown.clone()).boxed(),
             store.run_pruner(&self.messaging, shutdown.clone()),
             watchdog::run(store.clone(), self.saga_redrive_after, shutdown.clone()).boxed(),
-            store.listen_for_outcomes(outcomes, shutdown),
+            store.listen_for_outcomes(outcomes, shutdown.clone()),
+            peers.warm_up(shutdown),
         );
     }
 }

@@ -4,31 +4,63 @@
 mod error;
 mod lookup;
 mod payment;
+mod resolver;
 mod stock;
+
+use std::future::Future;
+use std::sync::Arc;
 
 pub use error::PeerError;
 pub use payment::PaymentClient;
 pub use stock::StockClient;
 
+use resolver::RememberingResolver;
+
 use crate::configuration::PeerSettings;
 
-/// Both clients share one connection pool.
+/// Both clients share one connection pool, and one resolver that remembers
+/// the peers' addresses.
 #[derive(Debug, Clone)]
 pub struct Peers {
     pub stock: StockClient,
     pub payment: PaymentClient,
+    resolver: RememberingResolver,
+    hosts: Vec<String>,
 }
 
 impl Peers {
     pub fn new(settings: &PeerSettings) -> Result<Self, reqwest::Error> {
+        let resolver = RememberingResolver::default();
         let http = reqwest::Client::builder()
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout)
+            .dns_resolver(Arc::new(resolver.clone()))
             .build()?;
+        let hosts = [&settings.stock_url, &settings.payment_url]
+            .into_iter()
+            .filter_map(|url| reqwest::Url::parse(url).ok()?.host_str().map(str::to_owned))
+            .collect();
         Ok(Peers {
             stock: StockClient::new(http.clone(), &settings.stock_url),
             payment: PaymentClient::new(http, &settings.payment_url),
+            resolver,
+            hosts,
         })
+    }
+
+    /// Looks the peers' host names up until they resolve, or until
+    /// `shutdown`, so that the first burst of requests finds them
+    /// remembered.
+    pub async fn warm_up(&self, shutdown: impl Future<Output = ()>) {
+        let resolved = async {
+            for host in &self.hosts {
+                self.resolver.warm_up(host).await;
+            }
+        };
+        tokio::select! {
+            () = resolved => {}
+            () = shutdown => {}
+        }
     }
 }
 
