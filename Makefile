@@ -4,6 +4,13 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 LOCAL := deploy/local
 REPORTS := target/reports
+# The local server's superuser as deploy/local/infra.sh sets it up: the
+# tests create their databases with it, and the benchmark its monolith. The
+# code's defaults carry no password; these are the local development ones.
+LOCAL_PG := postgres://postgres:$(or $(DB_PASSWORD),postgres)@127.0.0.1:5432
+export TEST_DATABASE_URL ?= $(LOCAL_PG)/postgres
+export MONOLITH_URL ?= $(LOCAL_PG)
+export BENCH_DATABASE_URL ?= $(LOCAL_PG)
 # The harness, built like the system `make up` runs.
 HARNESS := cargo run --quiet --release --locked -p consistency-test --
 

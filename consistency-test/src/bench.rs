@@ -27,11 +27,12 @@ pub struct Options {
     #[arg(long, value_delimiter = ',', default_value = "4,8,16,32,64")]
     monolith_concurrency: Vec<usize>,
     /// The PostgreSQL server of the saga's databases, without a database
-    /// name.
+    /// name (a password from `PGPASSWORD` or `~/.pgpass` where none is
+    /// given).
     #[arg(
         long,
         env = "BENCH_DATABASE_URL",
-        default_value = "postgres://postgres:postgres@127.0.0.1:5432"
+        default_value = "postgres://postgres@127.0.0.1:5432"
     )]
     database_url: String,
     /// Vacuumed after batch_init, so the saga starts from tables in the

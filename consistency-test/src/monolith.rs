@@ -25,11 +25,12 @@ const HANDED_OUT: &str = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END 
 /// Where the reference database lives.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Target {
-    /// The PostgreSQL server, without a database name.
+    /// The PostgreSQL server, without a database name (a password from
+    /// `PGPASSWORD` or `~/.pgpass` where none is given).
     #[arg(
         long,
         env = "MONOLITH_URL",
-        default_value = "postgres://postgres:postgres@127.0.0.1:5432"
+        default_value = "postgres://postgres@127.0.0.1:5432"
     )]
     monolith_url: String,
     /// Dropped and created again at every run.

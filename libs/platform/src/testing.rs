@@ -6,15 +6,14 @@ use sqlx::migrate::Migrator;
 use crate::database::{DatabaseSettings, connect_and_migrate};
 
 /// The server the tests create their databases on: `TEST_DATABASE_URL`, by
-/// default the developer machine's server as `make up` reaches it (its
-/// superuser, which may create and drop databases). Tests never read
-/// `DATABASE_URL`: a service's default names its own role, which a test
-/// machine need not have.
+/// default the developer machine's server as its superuser, which may
+/// create and drop databases, with the password from `PGPASSWORD` or
+/// `~/.pgpass` where the server asks for one (`make test` passes the one
+/// `deploy/local/infra.sh` sets). Tests never read `DATABASE_URL`: a
+/// service's default names its own role, which a test machine need not
+/// have.
 pub fn server() -> DatabaseSettings {
-    let url = crate::settings::env_string(
-        "TEST_DATABASE_URL",
-        "postgres://postgres:postgres@127.0.0.1:5432/postgres",
-    );
+    let url = crate::settings::env_string("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres");
     DatabaseSettings::from_url("TEST_DATABASE_URL", &url).expect("test database settings")
 }
 
