@@ -100,7 +100,7 @@ base_image() {
 # standins/<repository>; rebuilt when its files or its base change.
 standin_images() {
   local base="$1" image name dir hash
-  for image in $(compose config | awk '$1 == "image:" {print $2}' | sort -u); do
+  for image in $IMAGES; do
     name="$(full_name "$image")"
     case "$image" in webshop:*) continue ;; esac
     dir="$STANDINS/$(basename "${image%%:*}")"
@@ -123,7 +123,7 @@ standin_images() {
 # stage, which takes the binaries from the build context instead.
 webshop_image() {
   local context="$WORK/image" name previous
-  name="$(full_name "$(compose config | awk '$1 == "image:" && $2 ~ /^webshop:/ {print $2; exit}')")"
+  name="$(full_name "$(printf '%s\n' $IMAGES | grep -m1 '^webshop:')")"
   rm -rf "$context"
   mkdir -p "$context/bin" "$context/deploy/docker"
   cp "$TARGET_DIR"/debug/{order,stock,payment} "$context/bin/"
@@ -188,6 +188,8 @@ log "building the services as the image does (cargo build-services) and the harn
 (cd "$ROOT" && cargo build-services --quiet && cargo build --quiet --locked -p consistency-test)
 
 base="$(base_image)"
+# Every image the compose file names, read once.
+IMAGES="$(compose config | awk '$1 == "image:" {print $2}' | sort -u)"
 standin_images "$base"
 webshop_image
 
@@ -208,12 +210,12 @@ log "docker-compose up ($((SECONDS - started)) s in)"
 timeout 300 docker-compose --ansi never -p "$PROJECT" -f "$COMPOSE_FILE" up -d --no-build ||
   die "docker-compose up failed"
 for prefix in orders stock payment; do
+  answered=false
   for _ in $(seq 1 120); do
-    curl -fsS -o /dev/null "http://127.0.0.1:8000/$prefix/health" && break
+    curl -fsS -o /dev/null "http://127.0.0.1:8000/$prefix/health" && { answered=true; break; }
     sleep 0.5
   done
-  curl -fsS -o /dev/null "http://127.0.0.1:8000/$prefix/health" ||
-    die "the gateway does not answer /$prefix/health"
+  $answered || die "the gateway does not answer /$prefix/health"
 done
 
 # The replica's process is killed from outside, as a crash would end it:
