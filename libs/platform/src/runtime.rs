@@ -1,5 +1,5 @@
 //! The tokio runtime a service process runs on.
-use crate::settings::{SettingError, env_or};
+use crate::settings::{SettingError, env_opt};
 
 /// Why the runtime could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -18,11 +18,7 @@ pub enum RuntimeError {
 /// faster at 8 clients and 5 % slower at 64, so it suits a replica that has
 /// one core to itself. `N` starts a pool of `N` workers.
 pub fn from_env() -> Result<tokio::runtime::Runtime, RuntimeError> {
-    let workers = match std::env::var("WORKER_THREADS") {
-        Ok(value) if !value.trim().is_empty() => Some(env_or("WORKER_THREADS", 0)?),
-        _ => None,
-    };
-    build(workers)
+    build(env_opt("WORKER_THREADS")?)
 }
 
 fn build(workers: Option<usize>) -> Result<tokio::runtime::Runtime, RuntimeError> {

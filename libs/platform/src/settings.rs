@@ -22,13 +22,25 @@ where
     T: FromStr,
     T::Err: std::fmt::Display,
 {
+    Ok(env_opt(name)?.unwrap_or(default))
+}
+
+/// Reads `name` from the environment: `None` when it is unset or empty, for
+/// a setting whose absence means something of its own.
+pub fn env_opt<T>(name: &str) -> Result<Option<T>, SettingError>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
     match std::env::var(name) {
-        Ok(value) if !value.trim().is_empty() => value.trim().parse().map_err(|e: T::Err| SettingError {
-            name: name.to_owned(),
-            value,
-            reason: e.to_string(),
-        }),
-        _ => Ok(default),
+        Ok(value) if !value.trim().is_empty() => {
+            value.trim().parse().map(Some).map_err(|e: T::Err| SettingError {
+                name: name.to_owned(),
+                value,
+                reason: e.to_string(),
+            })
+        }
+        _ => Ok(None),
     }
 }
 
