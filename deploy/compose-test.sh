@@ -21,12 +21,13 @@
 #   4. The stack brought down, volumes included; the containers' logs stay
 #      in /tmp/webshop-compose-test/logs until the next run.
 #
-# Not part of `make test`: it failed 10 of 21 runs here. Name
-# lookups through podman 4.3's DNS server (aardvark-dns 1.4) go unanswered
-# for seconds at a time (packet captures: queries with no answer, then
-# glibc's 5 s timeout and a retry at the host's resolver, which a container
-# cannot reach), and a request of the harness's setup that waits on one
-# fails with 503 after the services' 5 s peer timeout.
+# The last step of `make test`. On an earlier machine it failed 10 of 21
+# runs: name lookups through podman 4.3's DNS server (aardvark-dns 1.4) went
+# unanswered for seconds at a time (packet captures: queries with no
+# answer, then glibc's 5 s timeout), and a request of the harness's setup
+# that waited on one failed with 503 after the order service's 5 s peer
+# timeout. The order service now remembers its peers' addresses
+# (services/order/src/peers/resolver.rs); the README says what was measured.
 #
 # Needs root (rootful podman); installs podman, docker-compose and
 # debootstrap when missing.
@@ -67,7 +68,8 @@ default_ulimits = ["nofile=$(ulimit -Hn):$(ulimit -Hn)", "nproc=32768:32768"]
 runtime = "runc"
 EOF
 export DOCKER_HOST="unix://$WORK/podman.sock"
-compose() { docker-compose --ansi never -p "$PROJECT" -f "$COMPOSE_FILE" "$@"; }
+COMPOSE=(docker-compose --ansi never -p "$PROJECT" -f "$COMPOSE_FILE")
+compose() { "${COMPOSE[@]}" "$@"; }
 
 # Compose's `docker.io/library/` names: podman's Docker API looks images up
 # by them.
@@ -207,7 +209,7 @@ run_healthchecks &
 HEALTHCHECKS=$!
 
 log "docker-compose up ($((SECONDS - started)) s in)"
-timeout 300 docker-compose --ansi never -p "$PROJECT" -f "$COMPOSE_FILE" up -d --no-build ||
+timeout 300 "${COMPOSE[@]}" up -d --no-build ||
   die "docker-compose up failed"
 for prefix in orders stock payment; do
   answered=false

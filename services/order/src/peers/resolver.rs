@@ -1,9 +1,9 @@
 //! The peers' host names, resolved through the system resolver and
 //! remembered. A burst of requests opens many connections at once, and
-//! each would look the name up again: a container network's DNS server
-//! (podman's aardvark-dns, seen here) loses answers under such a burst, and
-//! a lost answer costs the system resolver's 5 s timeout, which is the whole
-//! peer timeout. Remembered, a name is looked up at most once per
+//! each would look the name up again; a container network's DNS server
+//! that loses answers (podman 4.3's aardvark-dns did, on an earlier machine
+//! of ours) then costs a request the system resolver's 5 s timeout, which
+//! is the whole peer timeout. Remembered, a name is looked up at most once per
 //! `FRESH_FOR`, and a lookup that fails or is slow falls back to the last
 //! addresses found.
 use std::collections::HashMap;
