@@ -94,3 +94,40 @@ async fn a_grown_table_is_analysed_and_a_plan_made_while_it_was_empty_is_made_ag
         "nothing changed since"
     );
 }
+
+#[tokio::test]
+async fn a_table_whose_rows_were_only_updated_is_not_analysed_and_one_that_grew_is() {
+    let pool = platform::testing::fresh_pool("analyze_updates", &[]).await;
+    let mut connection = pool.acquire().await.expect("connection");
+    for statement in [
+        "CREATE TABLE updated (id BIGINT PRIMARY KEY, status TEXT NOT NULL)",
+        "CREATE TABLE grown (id BIGINT PRIMARY KEY)",
+        "INSERT INTO updated SELECT generate_series(1, 5000), 'open'",
+        "INSERT INTO grown SELECT generate_series(1, 5000)",
+        // The inserts counted before the analyses, which then forget them.
+        "SELECT pg_stat_force_next_flush()",
+        "ANALYZE updated",
+        "ANALYZE grown",
+        // Every row changed twice over, none added: ten times what
+        // autovacuum's analyse would wait for.
+        "UPDATE updated SET status = 'checking_out'",
+        "UPDATE updated SET status = 'paid'",
+        "INSERT INTO grown SELECT generate_series(5001, 5600)",
+        "SELECT pg_stat_force_next_flush()",
+    ] {
+        sqlx::query(statement)
+            .execute(&mut *connection)
+            .await
+            .expect(statement);
+    }
+    let modified: i64 =
+        sqlx::query_scalar("SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = 'updated'")
+            .fetch_one(&mut *connection)
+            .await
+            .expect("table statistics");
+
+    let analysed = analyze_changed(&pool).await.expect("analysed");
+
+    assert_eq!(modified, 10_000);
+    assert_eq!(analysed, vec!["public.grown".to_owned()]);
+}
