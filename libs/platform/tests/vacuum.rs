@@ -2,6 +2,16 @@
 use platform::vacuum::{analyze_changed, vacuum_churned};
 use sqlx::PgConnection;
 
+/// Runs each statement in turn on `connection`.
+async fn run(connection: &mut PgConnection, statements: &[&'static str]) {
+    for &statement in statements {
+        sqlx::query(statement)
+            .execute(&mut *connection)
+            .await
+            .expect(statement);
+    }
+}
+
 /// Run on the connection that changed the table: a backend's statistics
 /// reach the shared counters when it next goes idle after a forced flush.
 async fn dead_rows(connection: &mut PgConnection, table: &str) -> i64 {
@@ -20,19 +30,18 @@ async fn dead_rows(connection: &mut PgConnection, table: &str) -> i64 {
 async fn a_table_full_of_dead_rows_is_vacuumed_and_a_quiet_one_is_left_alone() {
     let pool = platform::testing::fresh_pool("vacuum", &[]).await;
     let mut connection = pool.acquire().await.expect("connection");
-    for statement in [
-        "CREATE TABLE churned (id BIGINT PRIMARY KEY)",
-        "CREATE TABLE quiet (id BIGINT PRIMARY KEY)",
-        "INSERT INTO churned SELECT generate_series(1, 5000)",
-        "INSERT INTO quiet SELECT generate_series(1, 5000)",
-        "DELETE FROM churned",
-        "DELETE FROM quiet WHERE id <= 10",
-    ] {
-        sqlx::query(statement)
-            .execute(&mut *connection)
-            .await
-            .expect(statement);
-    }
+    run(
+        &mut connection,
+        &[
+            "CREATE TABLE churned (id BIGINT PRIMARY KEY)",
+            "CREATE TABLE quiet (id BIGINT PRIMARY KEY)",
+            "INSERT INTO churned SELECT generate_series(1, 5000)",
+            "INSERT INTO quiet SELECT generate_series(1, 5000)",
+            "DELETE FROM churned",
+            "DELETE FROM quiet WHERE id <= 10",
+        ],
+    )
+    .await;
     assert_eq!(dead_rows(&mut connection, "churned").await, 5000);
 
     let vacuumed = vacuum_churned(&pool, 1000).await.expect("vacuumed");
@@ -56,18 +65,17 @@ async fn plan(connection: &mut PgConnection) -> String {
 async fn a_grown_table_is_analysed_and_a_plan_made_while_it_was_empty_is_made_again() {
     let pool = platform::testing::fresh_pool("analyze", &[]).await;
     let mut connection = pool.acquire().await.expect("connection");
-    for statement in [
-        "CREATE TABLE sagas (id UUID PRIMARY KEY)",
-        "ANALYZE sagas",
-        // One plan for every execution, made now, on an empty table.
-        "SET plan_cache_mode = force_generic_plan",
-        "PREPARE lookup(uuid) AS SELECT 1 FROM sagas WHERE id = $1",
-    ] {
-        sqlx::query(statement)
-            .execute(&mut *connection)
-            .await
-            .expect(statement);
-    }
+    run(
+        &mut connection,
+        &[
+            "CREATE TABLE sagas (id UUID PRIMARY KEY)",
+            "ANALYZE sagas",
+            // One plan for every execution, made now, on an empty table.
+            "SET plan_cache_mode = force_generic_plan",
+            "PREPARE lookup(uuid) AS SELECT 1 FROM sagas WHERE id = $1",
+        ],
+    )
+    .await;
     let while_empty = plan(&mut connection).await;
     sqlx::query("INSERT INTO sagas SELECT gen_random_uuid() FROM generate_series(1, 20000)")
         .execute(&mut *connection)
@@ -99,27 +107,26 @@ async fn a_grown_table_is_analysed_and_a_plan_made_while_it_was_empty_is_made_ag
 async fn a_table_whose_rows_were_only_updated_is_not_analysed_and_one_that_grew_is() {
     let pool = platform::testing::fresh_pool("analyze_updates", &[]).await;
     let mut connection = pool.acquire().await.expect("connection");
-    for statement in [
-        "CREATE TABLE updated (id BIGINT PRIMARY KEY, status TEXT NOT NULL)",
-        "CREATE TABLE grown (id BIGINT PRIMARY KEY)",
-        "INSERT INTO updated SELECT generate_series(1, 5000), 'open'",
-        "INSERT INTO grown SELECT generate_series(1, 5000)",
-        // The inserts counted before the analyses, which then forget them.
-        "SELECT pg_stat_force_next_flush()",
-        "ANALYZE updated",
-        "ANALYZE grown",
-        // Every row changed twice over, none added: ten times what
-        // autovacuum's analyse would wait for.
-        "UPDATE updated SET status = 'checking_out'",
-        "UPDATE updated SET status = 'paid'",
-        "INSERT INTO grown SELECT generate_series(5001, 5600)",
-        "SELECT pg_stat_force_next_flush()",
-    ] {
-        sqlx::query(statement)
-            .execute(&mut *connection)
-            .await
-            .expect(statement);
-    }
+    run(
+        &mut connection,
+        &[
+            "CREATE TABLE updated (id BIGINT PRIMARY KEY, status TEXT NOT NULL)",
+            "CREATE TABLE grown (id BIGINT PRIMARY KEY)",
+            "INSERT INTO updated SELECT generate_series(1, 5000), 'open'",
+            "INSERT INTO grown SELECT generate_series(1, 5000)",
+            // The inserts counted before the analyses, which then forget them.
+            "SELECT pg_stat_force_next_flush()",
+            "ANALYZE updated",
+            "ANALYZE grown",
+            // Every row changed twice over, none added: ten times what
+            // autovacuum's analyse would wait for.
+            "UPDATE updated SET status = 'checking_out'",
+            "UPDATE updated SET status = 'paid'",
+            "INSERT INTO grown SELECT generate_series(5001, 5600)",
+            "SELECT pg_stat_force_next_flush()",
+        ],
+    )
+    .await;
     let modified: i64 =
         sqlx::query_scalar("SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = 'updated'")
             .fetch_one(&mut *connection)
