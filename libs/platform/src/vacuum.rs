@@ -20,8 +20,8 @@
 //! step's statement went from 0.09 ms to 1 ms over 30 000 checkouts). Unlike
 //! autovacuum, it does not count updates: a checkout updates its order, its
 //! items and its user in place, which changes no plan of ours (every
-//! statement finds its rows by key), while analysing those tables cost a
-//! third of all statement time (2026-12-01, `pg_stat_statements` over the
+//! statement finds its rows by key), while analysing those tables took a
+//! fifth of all statement time (2026-12-01, `pg_stat_statements` over the
 //! stress runs of 20 000 orders: `ANALYZE orders` took 380-540 ms, every few
 //! seconds, for its `items` and its ids).
 use std::future::Future;
