@@ -172,6 +172,18 @@ FAILURE=""
 die() { FAILURE="$*"; log "error: $*"; exit 1; }
 trap 'FAILURE="${FAILURE:-line $LINENO: \`$BASH_COMMAND\` failed}"' ERR
 
+# Runs "$@" every `interval` seconds until it succeeds, `tries` times at
+# most; fails as the last try did.
+retry() {
+  local tries=$1 interval=$2 try
+  shift 2
+  for try in $(seq 1 "$tries"); do
+    "$@" && return 0
+    [ "$try" -eq "$tries" ] || sleep "$interval"
+  done
+  return 1
+}
+
 stop_everything() {
   local status=$? name
   # Every container's log is kept until the next run, passed or failed.
@@ -185,11 +197,8 @@ stop_everything() {
     compose logs --tail 15 >&2 || true
   fi
   [ ! -S "$WORK/podman.sock" ] || compose down --volumes --timeout 5 >/dev/null 2>&1 || true
-  if [ -n "${HEALTHCHECKS:-}" ]; then
-    pkill -P "$HEALTHCHECKS" 2>/dev/null || true
-    # Waited for, so that bash does not report it "Terminated".
-    { kill "$HEALTHCHECKS" && wait "$HEALTHCHECKS"; } 2>/dev/null || true
-  fi
+  [ -z "${HEALTHCHECKS:-}" ] || pkill -P "$HEALTHCHECKS" 2>/dev/null || true
+  [ -z "${HEALTHCHECKS:-}" ] || kill "$HEALTHCHECKS" 2>/dev/null || true
   [ -z "${PODMAN_SERVICE:-}" ] || kill "$PODMAN_SERVICE" 2>/dev/null || true
   [ "$status" -eq 0 ] || log "compose test FAILED: ${FAILURE:-exit status $status} (containers' logs: $WORK/logs)"
   exit "$status"
@@ -212,22 +221,19 @@ pkill -f "podman system service --time=0 $DOCKER_HOST" || true
 rm -f "$WORK/podman.sock"
 podman system service --time=0 "$DOCKER_HOST" >"$WORK/podman-service.log" 2>&1 &
 PODMAN_SERVICE=$!
-for _ in $(seq 1 100); do [ -S "$WORK/podman.sock" ] && break; sleep 0.1; done
-[ -S "$WORK/podman.sock" ] || die "podman's API service did not start; see $WORK/podman-service.log"
+retry 100 0.1 [ -S "$WORK/podman.sock" ] || die "podman's API service did not start; see $WORK/podman-service.log"
 compose down --volumes --timeout 5 >/dev/null 2>&1 || true
-run_healthchecks &
+# Its stderr is dropped: when it is stopped, the `sleep` it was waiting on
+# dies with it and bash would print "Terminated".
+run_healthchecks 2>/dev/null &
 HEALTHCHECKS=$!
 
 log "docker-compose up ($((SECONDS - started)) s in)"
 timeout 300 "${COMPOSE[@]}" up -d --no-build ||
   die "docker-compose up failed"
 for prefix in orders stock payment; do
-  answered=false
-  for _ in $(seq 1 120); do
-    curl -fsS -o /dev/null "http://127.0.0.1:8000/$prefix/health" && { answered=true; break; }
-    sleep 0.5
-  done
-  $answered || die "the gateway does not answer /$prefix/health"
+  retry 120 0.5 curl -fsS -o /dev/null "http://127.0.0.1:8000/$prefix/health" ||
+    die "the gateway does not answer /$prefix/health"
 done
 
 # Every replica healthy before one is killed: the test proves that the
@@ -241,8 +247,8 @@ unhealthy() {
   podman ps -a --filter "label=com.docker.compose.project=$PROJECT" \
     --format '{{.Names}} {{.Status}}' | grep -Ev '^[^ ]+ Up [^(]*(\(healthy\))?$' || true
 }
-for _ in $(seq 1 240); do [ -z "$(unhealthy)" ] && break; sleep 0.5; done
-[ -z "$(unhealthy)" ] || die "containers not up and healthy 120 s after the gateway answered: $(unhealthy | tr '\n' ';')"
+all_healthy() { [ -z "$(unhealthy)" ]; }
+retry 240 0.5 all_healthy || die "containers not up and healthy 120 s after the gateway answered: $(unhealthy | tr '\n' ';')"
 
 # The replica's process is killed from outside, as a crash would end it:
 # `docker-compose kill` would count as a stop by the user, and neither the
@@ -266,8 +272,7 @@ came_back() {
   now="$(podman inspect --format '{{.State.Pid}} {{.State.Health.Status}}' "$container")"
   [[ "$now" =~ ^[1-9][0-9]*\ healthy$ && "${now%% *}" != "$pid" ]]
 }
-for _ in $(seq 1 120); do came_back && break; sleep 0.5; done
-came_back || die "$KILL did not come back healthy after its crash: $(podman inspect --format \
+retry 120 0.5 came_back || die "$KILL did not come back healthy after its crash: $(podman inspect --format \
   '{{.State.Status}}, pid {{.State.Pid}}, health {{.State.Health.Status}}, restarts {{.RestartCount}}' "$container")"
 log "compose test passed: 0 inconsistencies, $in_flight checkouts in flight when $KILL was killed, every one answered;" \
   "$KILL restarted healthy ($((SECONDS - started)) s)"
