@@ -46,8 +46,10 @@ unit-test: infra ## Unit and integration tests against the real PostgreSQL and R
 	@$(LOCAL)/drop-test-databases.sh
 	cargo nextest run --workspace --locked --no-fail-fast -E 'not (binary(broker_restart) | binary(database_outage))'
 	@# The order service built with its MongoDB store: the store's tests run
-	@# against PostgreSQL, and against MongoDB only when MONGODB_URL is set.
-	cargo nextest run -p order --features mongodb --locked --no-fail-fast --no-capture -E 'binary(store) | kind(lib)'
+	@# against PostgreSQL, and against MongoDB only when MONGODB_URL is set
+	@# (without it, nextest lists the `requires_mongodb` tests as skipped).
+	cargo nextest run -p order --features mongodb --locked --no-fail-fast \
+		--run-ignored $(if $(MONGODB_URL),all,default) -E 'binary(store) | kind(lib)'
 	@# Restart RabbitMQ, and stop PostgreSQL for seconds, under every test
 	@# running beside them: one at a time, on their own, last.
 	cargo nextest run --workspace --locked --test-threads 1 -E 'binary(broker_restart) | binary(database_outage)'

@@ -5,7 +5,7 @@ use chrono::Utc;
 use events::{CheckoutRequested, Line};
 use uuid::Uuid;
 
-use crate::domain::{Order, OrderId, TimelineEntry};
+use crate::domain::{Order, OrderId, OrderStatus, TimelineEntry};
 use crate::error::OrderError;
 
 /// What the checkout found or did.
@@ -42,10 +42,10 @@ pub struct NewSaga {
 /// summed per item.
 pub fn plan(order_id: &OrderId, order: Option<&Order>) -> Result<Plan, OrderError> {
     let order = order.ok_or_else(|| OrderError::OrderNotFound(order_id.clone()))?;
-    match order.status.as_str() {
-        "paid" => return Ok(Plan::Answer(Started::AlreadyPaid)),
-        "checking_out" => return Ok(Plan::Answer(Started::Running(None))),
-        _ => {}
+    match order.status {
+        OrderStatus::Paid => return Ok(Plan::Answer(Started::AlreadyPaid)),
+        OrderStatus::CheckingOut => return Ok(Plan::Answer(Started::Running(None))),
+        OrderStatus::Open | OrderStatus::Failed => {}
     }
     // Time-ordered: the key of stock's reservations and of payments.
     let saga =
@@ -114,14 +114,14 @@ mod tests {
         assert_eq!(pairs, vec![("a", 2), ("b", 4)]);
     }
 
-    fn order(status: &str) -> Order {
+    fn order(status: OrderStatus) -> Order {
         Order {
             order_id: "o".into(),
-            paid: status == "paid",
+            paid: status == OrderStatus::Paid,
             items: vec![("a".into(), 1), ("a".into(), 2)],
             user_id: "u".into(),
             total_cost: 3,
-            status: status.into(),
+            status,
         }
     }
 
@@ -129,8 +129,8 @@ mod tests {
     fn a_paid_order_answers_at_once_and_a_running_saga_is_joined() {
         let id = OrderId::from_trusted("o".into());
 
-        let paid = plan(&id, Some(&order("paid")));
-        let running = plan(&id, Some(&order("checking_out")));
+        let paid = plan(&id, Some(&order(OrderStatus::Paid)));
+        let running = plan(&id, Some(&order(OrderStatus::CheckingOut)));
 
         assert!(matches!(paid, Ok(Plan::Answer(Started::AlreadyPaid))));
         assert!(matches!(running, Ok(Plan::Answer(Started::Running(None)))));
@@ -139,7 +139,7 @@ mod tests {
     #[test]
     fn an_open_or_failed_order_starts_a_saga_for_its_summed_lines() {
         let id = OrderId::from_trusted("o".into());
-        for status in ["open", "failed"] {
+        for status in [OrderStatus::Open, OrderStatus::Failed] {
             let Ok(Plan::Start(saga)) = plan(&id, Some(&order(status))) else {
                 panic!("a {status} order starts a saga");
             };

@@ -60,7 +60,7 @@ pub async fn wait_for_outcome(
 /// database cannot say now (the wait goes on).
 async fn read_end(state: &State, order_id: &OrderId) -> Result<Option<SagaEnd>, OrderError> {
     match state.store.outcome(order_id).await {
-        Ok(Some((status, reason))) => Ok(SagaEnd::from_status(&status, reason)),
+        Ok(Some(state)) => Ok(SagaEnd::of(state)),
         Ok(None) => Err(OrderError::OrderNotFound(order_id.clone())),
         Err(error) => {
             tracing::warn!(%error, order_id = %order_id, "waiting for a checkout outcome");

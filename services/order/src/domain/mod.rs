@@ -2,6 +2,6 @@ mod order;
 mod saga_step;
 mod timeline;
 
-pub use order::{ItemId, Order, OrderId, UserId};
+pub use order::{ItemId, Order, OrderId, OrderState, OrderStatus, UserId};
 pub use saga_step::{Ended, SagaEnd, SagaStep};
 pub use timeline::TimelineEntry;

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::TimelineEntry;
+use super::{OrderState, OrderStatus, TimelineEntry};
 
 /// What the order service reads from any saga event: a line for the order's
 /// timeline and, when the event ends the saga, how it ended.
@@ -22,22 +22,22 @@ pub enum SagaEnd {
 }
 
 impl SagaEnd {
-    /// The end an order's stored status and failure reason tell; `None`
-    /// while its saga runs (or before any).
-    pub fn from_status(status: &str, reason: Option<String>) -> Option<Self> {
-        match status {
-            "paid" => Some(SagaEnd::Paid),
-            "failed" => Some(SagaEnd::Failed(reason.unwrap_or_default())),
-            _ => None,
+    /// The end an order's stored state tells; `None` while its saga runs
+    /// (or before any).
+    pub fn of(state: OrderState) -> Option<Self> {
+        match state.status {
+            OrderStatus::Paid => Some(SagaEnd::Paid),
+            OrderStatus::Failed => Some(SagaEnd::Failed(state.failure_reason.unwrap_or_default())),
+            OrderStatus::Open | OrderStatus::CheckingOut => None,
         }
     }
 
     /// The order status that stands for this end: the inverse of
-    /// [`SagaEnd::from_status`].
-    pub fn status(&self) -> &'static str {
+    /// [`SagaEnd::of`].
+    pub fn status(&self) -> OrderStatus {
         match self {
-            SagaEnd::Paid => "paid",
-            SagaEnd::Failed(_) => "failed",
+            SagaEnd::Paid => OrderStatus::Paid,
+            SagaEnd::Failed(_) => OrderStatus::Failed,
         }
     }
 

@@ -4,7 +4,7 @@ use warp::{Filter, Rejection, Reply};
 
 use super::State;
 use crate::checkout::{Started, start_or_join, wait_for_outcome};
-use crate::domain::{OrderId, TimelineEntry};
+use crate::domain::{OrderId, OrderState, OrderStatus, TimelineEntry};
 use crate::error::OrderError;
 
 pub fn routes(state: State) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
@@ -52,7 +52,7 @@ async fn paid(order_id: String, state: &State) -> Result<Paid, OrderError> {
 #[derive(Debug, Serialize)]
 struct SagaStatus {
     order_id: OrderId,
-    status: String,
+    status: OrderStatus,
     paid: bool,
     failure_reason: Option<String>,
     timeline: Vec<TimelineEntry>,
@@ -61,14 +61,17 @@ struct SagaStatus {
 #[tracing::instrument(skip(state))]
 async fn status(order_id: String, state: State) -> Result<SagaStatus, OrderError> {
     let order_id = OrderId::parse(&order_id)?;
-    let (status, failure_reason) = state
+    let OrderState {
+        status,
+        failure_reason,
+    } = state
         .store
         .outcome(&order_id)
         .await?
         .ok_or_else(|| OrderError::OrderNotFound(order_id.clone()))?;
     let timeline = state.store.timeline(&order_id).await?;
     Ok(SagaStatus {
-        paid: status == "paid",
+        paid: status == OrderStatus::Paid,
         order_id,
         status,
         failure_reason,

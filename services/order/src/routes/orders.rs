@@ -5,7 +5,7 @@ use serde::Serialize;
 use warp::{Filter, Rejection, Reply};
 
 use super::State;
-use crate::domain::{ItemId, Order, OrderId, UserId};
+use crate::domain::{ItemId, Order, OrderId, OrderStatus, UserId};
 use crate::error::OrderError;
 use crate::peers::Peers;
 use crate::storage::{OrderWrites, answer, operation};
@@ -110,7 +110,7 @@ async fn ensure_open(writes: &mut dyn OrderWrites, order_id: &OrderId) -> Result
     match writes.find_order(order_id).await? {
         None => Err(OrderError::OrderNotFound(order_id.clone())),
         Some(order) if order.paid => Err(OrderError::AlreadyPaid(order_id.clone())),
-        Some(order) if order.status == "checking_out" => {
+        Some(order) if order.status == OrderStatus::CheckingOut => {
             Err(OrderError::CheckoutInProgress(order_id.clone()))
         }
         Some(_) => Ok(()),

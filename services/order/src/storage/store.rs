@@ -17,7 +17,7 @@ use uuid::Uuid;
 use warp::reply::Response;
 
 use crate::checkout::{Outcomes, Started};
-use crate::domain::{Ended, ItemId, Order, OrderId, SagaStep, TimelineEntry, UserId};
+use crate::domain::{Ended, ItemId, Order, OrderId, OrderState, SagaStep, TimelineEntry, UserId};
 use crate::error::OrderError;
 
 /// What applying saga steps did: one outcome per step, and the sagas they
@@ -90,7 +90,7 @@ pub trait OrderStore: Send + Sync + Debug {
     async fn start_or_join(&self, id: &OrderId) -> Result<Started, OrderError>;
 
     /// The order's status and failure reason.
-    async fn outcome(&self, id: &OrderId) -> Result<Option<(String, Option<String>)>, OrderError>;
+    async fn outcome(&self, id: &OrderId) -> Result<Option<OrderState>, OrderError>;
 
     /// Every step of every saga of the order, oldest first.
     async fn timeline(&self, id: &OrderId) -> Result<Vec<TimelineEntry>, OrderError>;
@@ -133,6 +133,10 @@ pub trait OrderStore: Send + Sync + Debug {
     /// `after`. Replicas calling this at once drive each saga once. Returns
     /// the sagas driven.
     async fn redrive_stalled(&self, after: Duration, limit: i64) -> Result<Vec<Uuid>, OrderError>;
+
+    /// Events in the outbox: committed, and not yet confirmed by the broker
+    /// (a row goes only after its confirm).
+    async fn pending_events(&self) -> Result<u64, OrderError>;
 
     /// Whether the database answers, for health checks.
     async fn is_reachable(&self) -> bool;

@@ -5,7 +5,7 @@ use chrono::Utc;
 use futures::future::join_all;
 use idempotency::Outcome;
 use order::checkout::Started;
-use order::domain::{Ended, OrderId, SagaEnd, SagaStep, TimelineEntry};
+use order::domain::{Ended, OrderId, OrderState, OrderStatus, SagaEnd, SagaStep, TimelineEntry};
 use order::error::OrderError;
 use order::storage::OrderStore;
 use uuid::Uuid;
@@ -24,6 +24,14 @@ pub async fn ready(store: &Arc<dyn OrderStore>, id: &str) -> OrderId {
 async fn running_saga(store: &Arc<dyn OrderStore>, id: &OrderId) -> Uuid {
     let timeline = store.timeline(id).await.expect("readable");
     timeline.last().expect("a checkout was requested").saga_id
+}
+
+/// An order in `status` with no failure reason.
+fn state(status: OrderStatus) -> OrderState {
+    OrderState {
+        status,
+        failure_reason: None,
+    }
 }
 
 fn step(order: &OrderId, saga_id: Uuid, event: &str, outcome: Option<SagaEnd>) -> SagaStep {
@@ -62,7 +70,7 @@ pub async fn concurrent_checkouts_start_one_saga(store: Arc<dyn OrderStore>) {
         .await
         .expect("readable")
         .expect("the order exists");
-    assert_eq!(status, ("checking_out".to_owned(), None));
+    assert_eq!(status, state(OrderStatus::CheckingOut));
     let ghost = store.start_or_join(&OrderId::from_trusted("ghost".into())).await;
     assert!(matches!(ghost, Err(OrderError::OrderNotFound(_))));
 }
@@ -92,7 +100,7 @@ pub async fn a_final_step_ends_the_saga_once(store: Arc<dyn OrderStore>) {
         .await
         .expect("readable")
         .expect("the order exists");
-    assert_eq!(status, ("paid".to_owned(), None));
+    assert_eq!(status, state(OrderStatus::Paid));
     let order = store
         .find_order(&id)
         .await
@@ -133,7 +141,7 @@ pub async fn a_step_of_an_earlier_saga_leaves_the_running_one_alone(store: Arc<d
         .await
         .expect("readable")
         .expect("the order exists");
-    assert_eq!(status, ("checking_out".to_owned(), None));
+    assert_eq!(status, state(OrderStatus::CheckingOut));
     let timeline = store.timeline(&id).await.expect("readable");
     let events: Vec<&str> = timeline.iter().map(|entry| entry.event.as_str()).collect();
     assert_eq!(
@@ -239,7 +247,7 @@ pub async fn batch_init_leaves_an_order_being_checked_out_as_it_is(store: Arc<dy
         .await
         .expect("applied");
     let status = store.outcome(&id).await.expect("readable").expect("exists");
-    assert_eq!(status, ("paid".to_owned(), None), "the saga ends on its order");
+    assert_eq!(status, state(OrderStatus::Paid), "the saga ends on its order");
 }
 
 pub async fn a_stalled_saga_is_driven_again_under_its_own_id(store: Arc<dyn OrderStore>) {
@@ -272,7 +280,7 @@ pub async fn a_stalled_saga_is_driven_again_under_its_own_id(store: Arc<dyn Orde
             .is_some_and(|detail| detail.starts_with("driven again"))
     );
     let status = store.outcome(&id).await.expect("readable").expect("exists");
-    assert_eq!(status, ("checking_out".to_owned(), None));
+    assert_eq!(status, state(OrderStatus::CheckingOut));
 
     let paid = step(&id, saga, "PaymentSucceeded", Some(SagaEnd::Paid));
     store

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use idempotency::http::IdempotentRequest;
-use order::domain::{ItemId, OrderId, UserId};
+use order::domain::{ItemId, OrderId, OrderStatus, UserId};
 use order::error::OrderError;
 use order::storage::{Operation, OrderStore, operation};
 use platform::domain::{Amount, Quantity};
@@ -84,7 +84,7 @@ pub async fn a_created_order_is_found_empty_and_unpaid(store: Arc<dyn OrderStore
         ("u", false, 0)
     );
     assert!(order.items.is_empty());
-    assert_eq!(order.status, "open");
+    assert_eq!(order.status, OrderStatus::Open);
     let ghost = store.find_order(&OrderId::from_trusted("ghost".into())).await;
     assert!(ghost.expect("readable").is_none());
 }

@@ -4,7 +4,7 @@ use mongodb::bson::{self, Bson};
 use outbox::OutboxMessage;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Order, TimelineEntry};
+use crate::domain::{Order, OrderState, OrderStatus, TimelineEntry};
 
 /// An order in the `orders` collection. `_id` is the order id, the hashed
 /// shard key, so every operation on one order goes to one shard.
@@ -18,7 +18,7 @@ pub struct OrderDocument {
     /// PostgreSQL's JSONB column.
     pub items: Vec<(String, i64)>,
     pub total_cost: i64,
-    pub status: String,
+    pub status: OrderStatus,
     #[serde(default)]
     pub failure_reason: Option<String>,
 }
@@ -31,7 +31,7 @@ impl OrderDocument {
             paid: false,
             items: Vec::new(),
             total_cost: 0,
-            status: "open".into(),
+            status: OrderStatus::Open,
             failure_reason: None,
         }
     }
@@ -46,6 +46,31 @@ impl From<OrderDocument> for Order {
             user_id: document.user_id,
             total_cost: document.total_cost,
             status: document.status,
+        }
+    }
+}
+
+/// Statuses are stored as their names, as in PostgreSQL.
+impl From<OrderStatus> for Bson {
+    fn from(status: OrderStatus) -> Self {
+        Bson::String(status.as_str().to_owned())
+    }
+}
+
+/// An order's status and failure reason, as the status endpoint projects
+/// them.
+#[derive(Debug, Deserialize)]
+pub struct StateDocument {
+    pub status: OrderStatus,
+    #[serde(default)]
+    pub failure_reason: Option<String>,
+}
+
+impl From<StateDocument> for OrderState {
+    fn from(document: StateDocument) -> Self {
+        OrderState {
+            status: document.status,
+            failure_reason: document.failure_reason,
         }
     }
 }
@@ -155,7 +180,10 @@ mod tests {
         assert_eq!(bson.get_i64("total_cost"), Ok(i64::MAX));
         assert_eq!(back, document);
         let order = Order::from(back);
-        assert_eq!((order.order_id.as_str(), order.status.as_str()), ("o-1", "open"));
+        assert_eq!(
+            (order.order_id.as_str(), order.status),
+            ("o-1", OrderStatus::Open)
+        );
         assert_eq!(order.items[1], ("b".to_owned(), i64::MAX));
     }
 

@@ -23,8 +23,8 @@
 //! No pruner runs: TTL indexes expire the inbox and the keys.
 //!
 //! Tests: `MONGODB_URL=mongodb://…/?replicaSet=… cargo nextest run -p order
-//! --features mongodb` runs `tests/store` against it; without the variable
-//! the `requires_mongodb::…` tests print `SKIPPED` to stderr and return.
+//! --features mongodb --run-ignored all` runs `tests/store` against it;
+//! without it the `requires_mongodb::…` tests are ignored (shown as skipped).
 mod documents;
 mod keys;
 mod orders;

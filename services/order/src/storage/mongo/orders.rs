@@ -2,9 +2,9 @@
 use mongodb::bson::{self, Document, doc};
 use platform::domain::{Amount, BatchSize};
 
-use super::documents::{OrderDocument, TimelineDocument};
+use super::documents::{OrderDocument, StateDocument, TimelineDocument};
 use super::setup::Collections;
-use crate::domain::{Order, OrderId, TimelineEntry};
+use crate::domain::{Order, OrderId, OrderState, OrderStatus, TimelineEntry};
 use crate::error::OrderError;
 
 /// Orders written per round trip by `batch_init`: about a megabyte.
@@ -32,19 +32,17 @@ pub async fn find(collections: &Collections, id: &OrderId) -> Result<Option<Orde
     order_of(found)
 }
 
-pub async fn outcome(
-    collections: &Collections,
-    id: &OrderId,
-) -> Result<Option<(String, Option<String>)>, OrderError> {
+pub async fn outcome(collections: &Collections, id: &OrderId) -> Result<Option<OrderState>, OrderError> {
     let found = collections
         .orders
         .find_one(doc! { "_id": id.as_str() })
         .projection(doc! { "status": 1, "failure_reason": 1 })
         .await?;
-    Ok(found.map(|order| {
-        let status = order.get_str("status").unwrap_or_default().to_owned();
-        (status, order.get_str("failure_reason").ok().map(str::to_owned))
-    }))
+    let Some(found) = found else {
+        return Ok(None);
+    };
+    let state: StateDocument = bson::from_document(found).map_err(mongodb::error::Error::from)?;
+    Ok(Some(state.into()))
 }
 
 pub async fn timeline(collections: &Collections, id: &OrderId) -> Result<Vec<TimelineEntry>, OrderError> {
@@ -84,7 +82,10 @@ pub async fn replace_batch(
         let ids: Vec<String> = (start..end).map(|i| i.to_string()).collect();
         let busy: Vec<bson::Bson> = collections
             .orders
-            .distinct("_id", doc! { "_id": { "$in": &ids }, "status": "checking_out" })
+            .distinct(
+                "_id",
+                doc! { "_id": { "$in": &ids }, "status": OrderStatus::CheckingOut },
+            )
             .await?;
         let busy: std::collections::HashSet<&str> = busy.iter().filter_map(bson::Bson::as_str).collect();
         left += busy.len() as u64;
@@ -96,7 +97,7 @@ pub async fn replace_batch(
             .map_err(mongodb::error::Error::from)?;
         collections
             .orders
-            .delete_many(doc! { "_id": { "$in": &ids }, "status": { "$ne": "checking_out" } })
+            .delete_many(doc! { "_id": { "$in": &ids }, "status": { "$ne": OrderStatus::CheckingOut } })
             .await?;
         if !documents.is_empty() {
             collections.orders.insert_many(documents).ordered(false).await?;

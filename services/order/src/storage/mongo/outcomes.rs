@@ -12,6 +12,7 @@ use outbox::Backoff;
 
 use super::setup::Collections;
 use crate::checkout::Outcomes;
+use crate::domain::OrderStatus;
 
 /// The server's answer to a change stream on a standalone server.
 const CHANGE_STREAMS_UNSUPPORTED: i32 = 40573;
@@ -43,7 +44,7 @@ pub async fn listen(collections: Collections, outcomes: Outcomes, shutdown: impl
 async fn watch(collections: &Collections, outcomes: &Outcomes, backoff: &mut Backoff) -> Error {
     let ended = doc! { "$match": {
         "operationType": "update",
-        "updateDescription.updatedFields.status": { "$in": ["paid", "failed"] },
+        "updateDescription.updatedFields.status": { "$in": [OrderStatus::Paid, OrderStatus::Failed] },
     } };
     let mut stream = match collections.orders.watch().pipeline([ended]).await {
         Ok(stream) => stream,

@@ -15,7 +15,7 @@ use super::outbox_collection as outbox_events;
 use super::setup::Collections;
 use super::transaction::{Finish, in_transaction, is_duplicate_key};
 use crate::checkout::{NewSaga, Plan, Started, plan, redrive};
-use crate::domain::{OrderId, SagaEnd, SagaStep};
+use crate::domain::{OrderId, OrderStatus, SagaEnd, SagaStep};
 use crate::error::OrderError;
 
 /// Concurrent checkouts of one order conflict on its document; the losers
@@ -48,7 +48,7 @@ async fn start_attempt(
     };
     let start = doc! {
         "$set": {
-            "status": "checking_out",
+            "status": OrderStatus::CheckingOut,
             "saga_id": event.saga_id.to_string(),
             "failure_reason": null,
             "saga_driven_at": bson::DateTime::now(),
@@ -59,7 +59,7 @@ async fn start_attempt(
     let started = collections
         .orders
         .find_one_and_update(
-            doc! { "_id": id.as_str(), "status": { "$in": ["open", "failed"] } },
+            doc! { "_id": id.as_str(), "status": { "$in": [OrderStatus::Open, OrderStatus::Failed] } },
             start,
         )
         .projection(doc! { "outbox_seq": 1 })
@@ -118,7 +118,7 @@ async fn apply_attempt(
         let running = doc! {
             "_id": &step.order_id,
             "saga_id": step.entry.saga_id.to_string(),
-            "status": "checking_out",
+            "status": OrderStatus::CheckingOut,
         };
         let paid = *end == SagaEnd::Paid;
         let end = doc! { "$set": { "status": end.status(), "paid": paid, "failure_reason": end.failure() } };
@@ -144,7 +144,7 @@ pub async fn redrive_stalled(
     let cutoff = bson::DateTime::from_millis(now - after.as_millis() as i64);
     // `null` also matches an order started before this field existed.
     let due = doc! {
-        "status": "checking_out",
+        "status": OrderStatus::CheckingOut,
         "$or": [ { "saga_driven_at": { "$lt": cutoff } }, { "saga_driven_at": null } ],
     };
     let stalled: Vec<Document> = collections
@@ -192,7 +192,7 @@ async fn redrive_attempt(
 ) -> Result<Finish<bool>, mongodb::error::Error> {
     let unchanged = doc! {
         "_id": &saga.event.order_id,
-        "status": "checking_out",
+        "status": OrderStatus::CheckingOut,
         "saga_id": saga.event.saga_id.to_string(),
         "saga_driven_at": driven_at.clone(),
     };

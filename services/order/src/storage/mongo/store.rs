@@ -18,7 +18,7 @@ use super::setup::Collections;
 use super::{keys, orders, outcomes, saga};
 use crate::checkout::{Outcomes, Started};
 use crate::configuration::MongoSettings;
-use crate::domain::{Order, OrderId, SagaStep, TimelineEntry};
+use crate::domain::{Order, OrderId, OrderState, SagaStep, TimelineEntry};
 use crate::error::OrderError;
 use crate::storage::{Operation, OrderStore, Shutdown};
 
@@ -67,7 +67,7 @@ impl OrderStore for MongoStore {
         started
     }
 
-    async fn outcome(&self, id: &OrderId) -> Result<Option<(String, Option<String>)>, OrderError> {
+    async fn outcome(&self, id: &OrderId) -> Result<Option<OrderState>, OrderError> {
         orders::outcome(&self.collections, id).await
     }
 
@@ -88,6 +88,10 @@ impl OrderStore for MongoStore {
         let driven = saga::redrive_stalled(&self.collections, after, limit).await;
         self.relay_wake.notify_one();
         driven
+    }
+
+    async fn pending_events(&self) -> Result<u64, OrderError> {
+        Ok(self.collections.outbox.count_documents(doc! {}).await?)
     }
 
     async fn is_reachable(&self) -> bool {

@@ -9,7 +9,7 @@ use platform::domain::{Amount, BatchSize, Quantity};
 use super::documents::OrderDocument;
 use super::orders::{self, without_timeline};
 use super::setup::Collections;
-use crate::domain::{ItemId, Order, OrderId, UserId};
+use crate::domain::{ItemId, Order, OrderId, OrderStatus, UserId};
 use crate::error::OrderError;
 use crate::storage::OrderWrites;
 
@@ -54,7 +54,7 @@ impl OrderWrites for MongoWrites<'_> {
     ) -> Result<Option<i64>, OrderError> {
         let filter = doc! {
             "_id": id.as_str(),
-            "status": { "$in": ["open", "failed"] },
+            "status": { "$in": [OrderStatus::Open, OrderStatus::Failed] },
             "total_cost": { "$lte": i64::MAX - cost.get() },
         };
         let update = doc! {
@@ -73,9 +73,7 @@ impl OrderWrites for MongoWrites<'_> {
             return Ok(Some(total));
         }
         match self.find_order(id).await? {
-            Some(order) if matches!(order.status.as_str(), "open" | "failed") => {
-                Err(OrderError::CostOverflow(id.clone()))
-            }
+            Some(order) if order.status.may_start_checkout() => Err(OrderError::CostOverflow(id.clone())),
             _ => Ok(None),
         }
     }

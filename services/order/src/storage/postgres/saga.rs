@@ -5,7 +5,7 @@ use platform::database::DbError;
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-use crate::domain::{Ended, Order, OrderId, SagaEnd, SagaStep, TimelineEntry};
+use crate::domain::{Ended, Order, OrderId, OrderState, SagaEnd, SagaStep, TimelineEntry};
 
 /// The order as a checkout decides on it, read without a lock:
 /// [`start_saga`] writes only if it is still as read.
@@ -57,7 +57,7 @@ pub async fn start_saga(
         .bind(&entry.event)
         .bind(&entry.detail)
         .bind(entry.at)
-        .bind(&read.status)
+        .bind(read.status)
         .bind(read.total_cost)
         .bind(sqlx::types::Json(&read.items))
         .fetch_all(executor)
@@ -129,10 +129,7 @@ pub async fn record_entries(
 }
 
 /// Status and failure reason, read without locking.
-pub async fn outcome(
-    executor: impl PgExecutor<'_>,
-    id: &OrderId,
-) -> Result<Option<(String, Option<String>)>, DbError> {
+pub async fn outcome(executor: impl PgExecutor<'_>, id: &OrderId) -> Result<Option<OrderState>, DbError> {
     let row = sqlx::query_as("SELECT status, failure_reason FROM orders WHERE id = $1")
         .bind(id.as_str())
         .fetch_optional(executor)

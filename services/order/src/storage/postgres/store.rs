@@ -15,7 +15,7 @@ use warp::reply::Response;
 use super::writes::PgWrites;
 use super::{orders, outcomes, saga};
 use crate::checkout::{NewSaga, Outcomes, Plan, Started, plan, redrive};
-use crate::domain::{Ended, Order, OrderId, SagaStep, TimelineEntry};
+use crate::domain::{Ended, Order, OrderId, OrderState, SagaStep, TimelineEntry};
 use crate::error::OrderError;
 use crate::storage::{Applied, Operation, OrderStore, Shutdown};
 
@@ -82,7 +82,7 @@ impl OrderStore for PostgresStore {
         Err(DbError::Conflict.into())
     }
 
-    async fn outcome(&self, id: &OrderId) -> Result<Option<(String, Option<String>)>, OrderError> {
+    async fn outcome(&self, id: &OrderId) -> Result<Option<OrderState>, OrderError> {
         Ok(saga::outcome(&self.pool, id).await?)
     }
 
@@ -143,6 +143,10 @@ impl OrderStore for PostgresStore {
         tx.commit().await.map_err(DbError::from)?;
         self.handoff.committed(stored);
         Ok(sagas.iter().map(|saga| saga.event.saga_id).collect())
+    }
+
+    async fn pending_events(&self) -> Result<u64, OrderError> {
+        Ok(outbox::pending_count(&self.pool).await?.unsigned_abs())
     }
 
     async fn is_reachable(&self) -> bool {
