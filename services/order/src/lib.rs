@@ -5,8 +5,10 @@
 //! configuration.rs  settings from the environment, peers' URLs included
 //! startup.rs        Application::build: store, peers, listener, routes
 //! routes/           one file per resource of the `/orders` contract
-//! domain/           OrderId, Order, the saga's steps and timeline
-//! checkout/         what a checkout does (plan), and waiting for its outcome
+//! domain/           OrderId, Order and its status, what a checkout decides
+//!                   (plan), the saga's steps and timeline
+//! checkout/         starting a checkout and waiting for its outcome
+//! waiters.rs        which requests of this replica wait on which order
 //! consumers/        the saga's events, applied once through the store
 //! storage/          OrderStore, the one storage interface, and its stores:
 //!   postgres/         the default: SQL, one function per statement
@@ -28,3 +30,4 @@ pub mod peers;
 pub mod routes;
 pub mod startup;
 pub mod storage;
+pub mod waiters;

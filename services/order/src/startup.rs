@@ -9,12 +9,13 @@ use platform::telemetry::Telemetry;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
-use crate::checkout::{CheckoutMetrics, Outcomes, watchdog};
+use crate::checkout::{CheckoutMetrics, watchdog};
 use crate::configuration::Settings;
 use crate::consumers::SagaConsumer;
 use crate::peers::Peers;
 use crate::routes::{State, routes};
 use crate::storage::Shutdown;
+use crate::waiters::Waiters;
 
 /// An order service whose store is ready and whose port is bound, so that
 /// callers (tests, `main`) know the port before it serves.
@@ -41,7 +42,7 @@ impl Application {
         let state = State {
             store: opened.store,
             peers,
-            outcomes: Outcomes::default(),
+            waiters: Waiters::default(),
             checkout_timeout: settings.checkout_timeout,
             broker_connected: Arc::new(AtomicBool::new(false)),
             checkout_metrics: CheckoutMetrics::registered(&telemetry),
@@ -79,7 +80,7 @@ impl Application {
             events::ORDER_QUEUE,
             SagaConsumer {
                 store: store.clone(),
-                outcomes: self.state.outcomes.clone(),
+                waiters: self.state.waiters.clone(),
             },
             self.messaging.broker.clone(),
             events::topology(),
@@ -90,7 +91,7 @@ impl Application {
         if let Some(pool) = &self.pool {
             self.telemetry.observe_pool(pool);
         }
-        let outcomes = self.state.outcomes.clone();
+        let waiters = self.state.waiters.clone();
         let peers = self.state.peers.clone();
         let relay_name = format!("{name} relay");
         let routes = platform::http::finish(&self.telemetry, routes(self.state));
@@ -111,7 +112,7 @@ impl Application {
             consumer.run(shutdown.clone()).boxed(),
             store.run_pruner(&self.messaging, shutdown.clone()),
             watchdog::run(store.clone(), self.saga_redrive_after, shutdown.clone()).boxed(),
-            store.listen_for_outcomes(outcomes, shutdown.clone()),
+            store.listen_for_ended_sagas(waiters, shutdown.clone()),
             peers.warm_up(shutdown),
         );
     }

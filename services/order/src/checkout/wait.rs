@@ -5,11 +5,10 @@ use platform::failure::Failure;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use super::Started;
-use super::outcomes::{News, Subscription};
-use crate::domain::{OrderId, SagaEnd};
+use crate::domain::{OrderId, SagaEnd, Started};
 use crate::error::OrderError;
-use crate::routes::State;
+use crate::storage::OrderStore;
+use crate::waiters::{News, Waiter};
 
 /// How often a waiting request re-reads the order without being woken: the
 /// safety net for a notification lost while the database restarted.
@@ -25,10 +24,10 @@ const RECHECK: Duration = Duration::from_secs(1);
 /// running, after `subscription` was taken, so the order is not read
 /// before any news: it would be found running, a round trip for nothing.
 pub async fn wait_for_outcome(
-    state: &State,
+    store: &dyn OrderStore,
     order_id: &OrderId,
     saga: Option<Uuid>,
-    subscription: &mut Subscription,
+    subscription: &mut Waiter,
     deadline: Instant,
 ) -> Result<(), OrderError> {
     loop {
@@ -41,7 +40,7 @@ pub async fn wait_for_outcome(
         };
         let end = match news {
             News::Ended { saga_id, end } if Some(saga_id) == saga => Some(end),
-            _ => read_end(state, order_id).await?,
+            _ => read_end(store, order_id).await?,
         };
         match end {
             Some(SagaEnd::Paid) => return Ok(()),
@@ -58,8 +57,8 @@ pub async fn wait_for_outcome(
 
 /// The order's saga's end as stored; `None` while it runs, or when the
 /// database cannot say now (the wait goes on).
-async fn read_end(state: &State, order_id: &OrderId) -> Result<Option<SagaEnd>, OrderError> {
-    match state.store.outcome(order_id).await {
+async fn read_end(store: &dyn OrderStore, order_id: &OrderId) -> Result<Option<SagaEnd>, OrderError> {
+    match store.order_state(order_id).await {
         Ok(Some(state)) => Ok(SagaEnd::of(state)),
         Ok(None) => Err(OrderError::OrderNotFound(order_id.clone())),
         Err(error) => {
@@ -75,13 +74,13 @@ async fn read_end(state: &State, order_id: &OrderId) -> Result<Option<SagaEnd>, 
 /// checkout is idempotent per order, so a retry after a commit whose answer
 /// was lost joins the saga that commit started.
 pub async fn start_or_join(
-    state: &State,
+    store: &dyn OrderStore,
     order_id: &OrderId,
     deadline: Instant,
 ) -> Result<Started, OrderError> {
     let mut backoff = Backoff::new(Duration::from_millis(50), RECHECK);
     loop {
-        match state.store.start_or_join(order_id).await {
+        match store.start_or_join(order_id).await {
             Err(error) if Failure::of(&error).is_transient() && Instant::now() < deadline => {
                 tracing::warn!(%error, order_id = %order_id, "starting a checkout; trying again");
                 tokio::time::sleep_until(deadline.min(Instant::now() + backoff.next_delay())).await;

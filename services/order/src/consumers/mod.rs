@@ -6,9 +6,9 @@ use events::{Event, PaymentFailed, PaymentSucceeded, StockRejected, StockRelease
 use idempotency::{ApplyOnce, Batched, HandlerError, IncomingMessage, Outcome};
 use uuid::Uuid;
 
-use crate::checkout::Outcomes;
 use crate::domain::{SagaEnd, SagaStep, TimelineEntry};
 use crate::storage::OrderStore;
+use crate::waiters::Waiters;
 
 /// Applies the order queue's events to the store, each at most once, and
 /// tells the waiting checkouts how their sagas ended.
@@ -16,7 +16,7 @@ use crate::storage::OrderStore;
 pub struct SagaConsumer {
     pub store: Arc<dyn OrderStore>,
     /// This replica's waiting checkouts.
-    pub outcomes: Outcomes,
+    pub waiters: Waiters,
 }
 
 impl SagaConsumer {
@@ -24,7 +24,7 @@ impl SagaConsumer {
     /// and announces the other ended sagas to the other replicas.
     async fn apply(&self, consumer: &str, steps: &[(Uuid, SagaStep)]) -> Result<Vec<Outcome>, HandlerError> {
         let applied = self.store.apply_steps(consumer, steps).await?;
-        let unheard = self.outcomes.settle(&applied.ended);
+        let unheard = self.waiters.settle(&applied.ended);
         self.store.announce(&unheard).await;
         Ok(applied.outcomes)
     }

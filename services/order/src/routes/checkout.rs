@@ -3,8 +3,8 @@ use serde::Serialize;
 use warp::{Filter, Rejection, Reply};
 
 use super::State;
-use crate::checkout::{Started, start_or_join, wait_for_outcome};
-use crate::domain::{OrderId, OrderState, OrderStatus, TimelineEntry};
+use crate::checkout::{start_or_join, wait_for_outcome};
+use crate::domain::{OrderId, OrderState, OrderStatus, Started, TimelineEntry};
 use crate::error::OrderError;
 
 pub fn routes(state: State) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
@@ -42,9 +42,9 @@ async fn checkout(order_id: String, state: State) -> Result<Paid, OrderError> {
 async fn paid(order_id: String, state: &State) -> Result<Paid, OrderError> {
     let order_id = OrderId::parse(&order_id)?;
     let deadline = tokio::time::Instant::now() + state.checkout_timeout;
-    let mut subscription = state.outcomes.subscribe(order_id.as_str());
-    if let Started::Running(saga) = start_or_join(state, &order_id, deadline).await? {
-        wait_for_outcome(state, &order_id, saga, &mut subscription, deadline).await?;
+    let mut subscription = state.waiters.subscribe(order_id.as_str());
+    if let Started::Running(saga) = start_or_join(state.store.as_ref(), &order_id, deadline).await? {
+        wait_for_outcome(state.store.as_ref(), &order_id, saga, &mut subscription, deadline).await?;
     }
     Ok(Paid { order_id, paid: true })
 }
@@ -66,7 +66,7 @@ async fn status(order_id: String, state: State) -> Result<SagaStatus, OrderError
         failure_reason,
     } = state
         .store
-        .outcome(&order_id)
+        .order_state(&order_id)
         .await?
         .ok_or_else(|| OrderError::OrderNotFound(order_id.clone()))?;
     let timeline = state.store.timeline(&order_id).await?;

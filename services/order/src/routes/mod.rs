@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use warp::{Filter, Rejection, Reply};
 
-use crate::checkout::{CheckoutMetrics, Outcomes};
+use crate::checkout::CheckoutMetrics;
 use crate::peers::Peers;
 use crate::storage::OrderStore;
+use crate::waiters::Waiters;
 
 /// What every handler may use.
 #[derive(Debug, Clone)]
@@ -20,7 +21,7 @@ pub struct State {
     pub store: Arc<dyn OrderStore>,
     pub peers: Peers,
     /// The checkouts this replica is waiting on.
-    pub outcomes: Outcomes,
+    pub waiters: Waiters,
     /// How long a checkout waits for its saga before answering 503.
     pub checkout_timeout: Duration,
     /// Whether the consumer is connected to the broker, for health.

@@ -16,9 +16,9 @@ use platform::domain::{Amount, BatchSize, Quantity};
 use uuid::Uuid;
 use warp::reply::Response;
 
-use crate::checkout::{Outcomes, Started};
-use crate::domain::{Ended, ItemId, Order, OrderId, OrderState, SagaStep, TimelineEntry, UserId};
+use crate::domain::{Ended, ItemId, Order, OrderId, OrderState, SagaStep, Started, TimelineEntry, UserId};
 use crate::error::OrderError;
+use crate::waiters::Waiters;
 
 /// What applying saga steps did: one outcome per step, and the sagas they
 /// ended (only those that were still running).
@@ -84,13 +84,13 @@ pub trait OrderStore: Send + Sync + Debug {
     async fn find_order(&self, id: &OrderId) -> Result<Option<Order>, OrderError>;
 
     /// Starts a saga unless one runs or the order is paid (see
-    /// [`crate::checkout::plan`]): the order becomes `checking_out` and
+    /// [`crate::domain::plan`]): the order becomes `checking_out` and
     /// `CheckoutRequested` enters the outbox atomically. Concurrent
     /// checkouts of one order start one saga.
     async fn start_or_join(&self, id: &OrderId) -> Result<Started, OrderError>;
 
     /// The order's status and failure reason.
-    async fn outcome(&self, id: &OrderId) -> Result<Option<OrderState>, OrderError>;
+    async fn order_state(&self, id: &OrderId) -> Result<Option<OrderState>, OrderError>;
 
     /// Every step of every saga of the order, oldest first.
     async fn timeline(&self, id: &OrderId) -> Result<Vec<TimelineEntry>, OrderError>;
@@ -155,9 +155,9 @@ pub trait OrderStore: Send + Sync + Debug {
     /// (or leaves it to the database).
     async fn run_pruner(&self, settings: &MessagingSettings, shutdown: Shutdown);
 
-    /// Wakes the waiters in `outcomes` whenever a saga ends, on any replica,
+    /// Wakes the waiters in `waiters` whenever a saga ends, on any replica,
     /// until `shutdown`.
-    async fn listen_for_outcomes(&self, outcomes: Outcomes, shutdown: Shutdown);
+    async fn listen_for_ended_sagas(&self, waiters: Waiters, shutdown: Shutdown);
 }
 
 /// Boxes a closure as an [`Operation`]; taking it through this bound lets

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use futures::future::join_all;
 use idempotency::Outcome;
-use order::checkout::Started;
+use order::domain::Started;
 use order::domain::{Ended, OrderId, OrderState, OrderStatus, SagaEnd, SagaStep, TimelineEntry};
 use order::error::OrderError;
 use order::storage::OrderStore;
@@ -66,7 +66,7 @@ pub async fn concurrent_checkouts_start_one_saga(store: Arc<dyn OrderStore>) {
     let events: Vec<&str> = timeline.iter().map(|entry| entry.event.as_str()).collect();
     assert_eq!(events, ["CheckoutRequested"]);
     let status = store
-        .outcome(&id)
+        .order_state(&id)
         .await
         .expect("readable")
         .expect("the order exists");
@@ -96,7 +96,7 @@ pub async fn a_final_step_ends_the_saga_once(store: Arc<dyn OrderStore>) {
 
     assert_eq!((first, again), (Outcome::Applied, Outcome::Duplicate));
     let status = store
-        .outcome(&id)
+        .order_state(&id)
         .await
         .expect("readable")
         .expect("the order exists");
@@ -137,7 +137,7 @@ pub async fn a_step_of_an_earlier_saga_leaves_the_running_one_alone(store: Arc<d
 
     assert_ne!(first, second);
     let status = store
-        .outcome(&id)
+        .order_state(&id)
         .await
         .expect("readable")
         .expect("the order exists");
@@ -246,7 +246,7 @@ pub async fn batch_init_leaves_an_order_being_checked_out_as_it_is(store: Arc<dy
         .apply_step("order.checkout", Uuid::new_v4(), &paid)
         .await
         .expect("applied");
-    let status = store.outcome(&id).await.expect("readable").expect("exists");
+    let status = store.order_state(&id).await.expect("readable").expect("exists");
     assert_eq!(status, state(OrderStatus::Paid), "the saga ends on its order");
 }
 
@@ -279,7 +279,7 @@ pub async fn a_stalled_saga_is_driven_again_under_its_own_id(store: Arc<dyn Orde
             .1
             .is_some_and(|detail| detail.starts_with("driven again"))
     );
-    let status = store.outcome(&id).await.expect("readable").expect("exists");
+    let status = store.order_state(&id).await.expect("readable").expect("exists");
     assert_eq!(status, state(OrderStatus::CheckingOut));
 
     let paid = step(&id, saga, "PaymentSucceeded", Some(SagaEnd::Paid));

@@ -32,7 +32,7 @@ pub async fn find(collections: &Collections, id: &OrderId) -> Result<Option<Orde
     order_of(found)
 }
 
-pub async fn outcome(collections: &Collections, id: &OrderId) -> Result<Option<OrderState>, OrderError> {
+pub async fn order_state(collections: &Collections, id: &OrderId) -> Result<Option<OrderState>, OrderError> {
     let found = collections
         .orders
         .find_one(doc! { "_id": id.as_str() })

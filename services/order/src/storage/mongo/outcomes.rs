@@ -11,18 +11,18 @@ use mongodb::error::{Error, ErrorKind};
 use outbox::Backoff;
 
 use super::setup::Collections;
-use crate::checkout::Outcomes;
 use crate::domain::OrderStatus;
+use crate::waiters::Waiters;
 
 /// The server's answer to a change stream on a standalone server.
 const CHANGE_STREAMS_UNSUPPORTED: i32 = 40573;
 
-pub async fn listen(collections: Collections, outcomes: Outcomes, shutdown: impl Future<Output = ()>) {
+pub async fn listen(collections: Collections, waiters: Waiters, shutdown: impl Future<Output = ()>) {
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
     tokio::pin!(shutdown);
     loop {
         let error = tokio::select! {
-            error = watch(&collections, &outcomes, &mut backoff) => error,
+            error = watch(&collections, &waiters, &mut backoff) => error,
             () = &mut shutdown => return,
         };
         if matches!(error.kind.as_ref(), ErrorKind::Command(e) if e.code == CHANGE_STREAMS_UNSUPPORTED) {
@@ -41,7 +41,7 @@ pub async fn listen(collections: Collections, outcomes: Outcomes, shutdown: impl
 
 /// Watches until the stream fails; after each (re)start it wakes every
 /// waiter, as an outcome may have been missed in between.
-async fn watch(collections: &Collections, outcomes: &Outcomes, backoff: &mut Backoff) -> Error {
+async fn watch(collections: &Collections, waiters: &Waiters, backoff: &mut Backoff) -> Error {
     let ended = doc! { "$match": {
         "operationType": "update",
         "updateDescription.updatedFields.status": { "$in": [OrderStatus::Paid, OrderStatus::Failed] },
@@ -51,7 +51,7 @@ async fn watch(collections: &Collections, outcomes: &Outcomes, backoff: &mut Bac
         Err(error) => return error,
     };
     backoff.reset();
-    outcomes.wake_all();
+    waiters.wake_all();
     loop {
         match stream.try_next().await {
             Ok(Some(event)) => {
@@ -60,7 +60,7 @@ async fn watch(collections: &Collections, outcomes: &Outcomes, backoff: &mut Bac
                     .as_ref()
                     .and_then(|key| key.get_str("_id").ok())
                 {
-                    outcomes.wake(order_id);
+                    waiters.wake(order_id);
                 }
             }
             Ok(None) => return Error::custom("the change stream ended"),

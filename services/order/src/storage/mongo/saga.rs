@@ -14,8 +14,7 @@ use super::orders::{order_of, without_timeline};
 use super::outbox_collection as outbox_events;
 use super::setup::Collections;
 use super::transaction::{Finish, in_transaction, is_duplicate_key};
-use crate::checkout::{NewSaga, Plan, Started, plan, redrive};
-use crate::domain::{OrderId, OrderStatus, SagaEnd, SagaStep};
+use crate::domain::{NewSaga, OrderId, OrderStatus, Plan, SagaEnd, SagaStep, Started, plan, redrive};
 use crate::error::OrderError;
 
 /// Concurrent checkouts of one order conflict on its document; the losers

@@ -16,11 +16,11 @@ use warp::reply::Response;
 use super::relay::Relay;
 use super::setup::Collections;
 use super::{keys, orders, outcomes, saga};
-use crate::checkout::{Outcomes, Started};
 use crate::configuration::MongoSettings;
-use crate::domain::{Order, OrderId, OrderState, SagaStep, TimelineEntry};
+use crate::domain::{Order, OrderId, OrderState, SagaStep, Started, TimelineEntry};
 use crate::error::OrderError;
 use crate::storage::{Operation, OrderStore, Shutdown};
+use crate::waiters::Waiters;
 
 /// How long the server may take to answer a health check's ping.
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
@@ -67,8 +67,8 @@ impl OrderStore for MongoStore {
         started
     }
 
-    async fn outcome(&self, id: &OrderId) -> Result<Option<OrderState>, OrderError> {
-        orders::outcome(&self.collections, id).await
+    async fn order_state(&self, id: &OrderId) -> Result<Option<OrderState>, OrderError> {
+        orders::order_state(&self.collections, id).await
     }
 
     async fn timeline(&self, id: &OrderId) -> Result<Vec<TimelineEntry>, OrderError> {
@@ -122,7 +122,7 @@ impl OrderStore for MongoStore {
         shutdown.await;
     }
 
-    async fn listen_for_outcomes(&self, outcomes: Outcomes, shutdown: Shutdown) {
-        outcomes::listen(self.collections.clone(), outcomes, shutdown).await;
+    async fn listen_for_ended_sagas(&self, waiters: Waiters, shutdown: Shutdown) {
+        outcomes::listen(self.collections.clone(), waiters, shutdown).await;
     }
 }

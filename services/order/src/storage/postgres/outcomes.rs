@@ -9,8 +9,8 @@ use platform::database::DbError;
 use sqlx::postgres::PgListener;
 use sqlx::{PgConnection, PgPool};
 
-use crate::checkout::Outcomes;
 use crate::domain::Ended;
+use crate::waiters::Waiters;
 
 /// The channel the order consumer notifies when sagas end; every order
 /// replica listens, so whichever holds the client's request answers it.
@@ -77,12 +77,12 @@ fn payloads(ended: &[Ended]) -> Vec<String> {
 
 /// Listens for announced outcomes until `shutdown`, reconnecting with
 /// backoff; after each (re)connect it wakes every waiter to re-read.
-pub async fn listen(pool: PgPool, outcomes: Outcomes, shutdown: impl Future<Output = ()>) {
+pub async fn listen(pool: PgPool, waiters: Waiters, shutdown: impl Future<Output = ()>) {
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
-            error = listen_once(&pool, &outcomes, &mut backoff) => {
+            error = listen_once(&pool, &waiters, &mut backoff) => {
                 tracing::warn!(%error, "lost the checkout outcome listener");
             }
             () = &mut shutdown => return,
@@ -94,7 +94,7 @@ pub async fn listen(pool: PgPool, outcomes: Outcomes, shutdown: impl Future<Outp
     }
 }
 
-async fn listen_once(pool: &PgPool, outcomes: &Outcomes, backoff: &mut Backoff) -> sqlx::Error {
+async fn listen_once(pool: &PgPool, waiters: &Waiters, backoff: &mut Backoff) -> sqlx::Error {
     let mut listener = match PgListener::connect_with(pool).await {
         Ok(listener) => listener,
         Err(error) => return error,
@@ -103,14 +103,14 @@ async fn listen_once(pool: &PgPool, outcomes: &Outcomes, backoff: &mut Backoff) 
         return error;
     }
     backoff.reset();
-    outcomes.wake_all();
+    waiters.wake_all();
     loop {
         match listener.try_recv().await {
             Ok(Some(notification)) => match announced(notification.payload()) {
                 Announced::Ended(ended) => {
-                    outcomes.settle(&ended);
+                    waiters.settle(&ended);
                 }
-                Announced::Orders(order_ids) => order_ids.iter().for_each(|id| outcomes.wake(id)),
+                Announced::Orders(order_ids) => order_ids.iter().for_each(|id| waiters.wake(id)),
             },
             Ok(None) => return sqlx::Error::PoolClosed,
             Err(error) => return error,

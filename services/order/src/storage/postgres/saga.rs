@@ -129,7 +129,7 @@ pub async fn record_entries(
 }
 
 /// Status and failure reason, read without locking.
-pub async fn outcome(executor: impl PgExecutor<'_>, id: &OrderId) -> Result<Option<OrderState>, DbError> {
+pub async fn order_state(executor: impl PgExecutor<'_>, id: &OrderId) -> Result<Option<OrderState>, DbError> {
     let row = sqlx::query_as("SELECT status, failure_reason FROM orders WHERE id = $1")
         .bind(id.as_str())
         .fetch_optional(executor)

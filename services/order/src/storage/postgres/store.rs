@@ -14,10 +14,12 @@ use warp::reply::Response;
 
 use super::writes::PgWrites;
 use super::{orders, outcomes, saga};
-use crate::checkout::{NewSaga, Outcomes, Plan, Started, plan, redrive};
-use crate::domain::{Ended, Order, OrderId, OrderState, SagaStep, TimelineEntry};
+use crate::domain::{
+    Ended, NewSaga, Order, OrderId, OrderState, Plan, SagaStep, Started, TimelineEntry, plan, redrive,
+};
 use crate::error::OrderError;
 use crate::storage::{Applied, Operation, OrderStore, Shutdown};
+use crate::waiters::Waiters;
 
 /// How many times a checkout decides again when the order keeps changing
 /// between its read and its start; then it answers as a conflict, which the
@@ -82,8 +84,8 @@ impl OrderStore for PostgresStore {
         Err(DbError::Conflict.into())
     }
 
-    async fn outcome(&self, id: &OrderId) -> Result<Option<OrderState>, OrderError> {
-        Ok(saga::outcome(&self.pool, id).await?)
+    async fn order_state(&self, id: &OrderId) -> Result<Option<OrderState>, OrderError> {
+        Ok(saga::order_state(&self.pool, id).await?)
     }
 
     async fn timeline(&self, id: &OrderId) -> Result<Vec<TimelineEntry>, OrderError> {
@@ -180,7 +182,7 @@ impl OrderStore for PostgresStore {
         );
     }
 
-    async fn listen_for_outcomes(&self, outcomes: Outcomes, shutdown: Shutdown) {
-        outcomes::listen(self.pool.clone(), outcomes, shutdown).await;
+    async fn listen_for_ended_sagas(&self, waiters: Waiters, shutdown: Shutdown) {
+        outcomes::listen(self.pool.clone(), waiters, shutdown).await;
     }
 }

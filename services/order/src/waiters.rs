@@ -1,6 +1,6 @@
 //! Who waits for which order's outcome. The order consumer settles the
 //! waiters of this replica directly; the store's outcome listener
-//! (`OrderStore::listen_for_outcomes`) passes on what the other replicas'
+//! (`OrderStore::listen_for_ended_sagas`) passes on what the other replicas'
 //! consumers announce.
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,7 +12,7 @@ use crate::domain::{Ended, SagaEnd};
 
 /// The waiting requests of this replica, by order id.
 #[derive(Debug, Clone, Default)]
-pub struct Outcomes {
+pub struct Waiters {
     waiters: Arc<Mutex<HashMap<String, watch::Sender<News>>>>,
 }
 
@@ -27,22 +27,22 @@ pub enum News {
 
 /// A request's interest in one order; dropping it forgets the interest.
 #[derive(Debug)]
-pub struct Subscription {
-    outcomes: Outcomes,
+pub struct Waiter {
+    waiters: Waiters,
     order_id: String,
     receiver: watch::Receiver<News>,
 }
 
-impl Outcomes {
+impl Waiters {
     /// Subscribe before reading the order's state, so that an outcome
     /// announced in between is not missed.
-    pub fn subscribe(&self, order_id: &str) -> Subscription {
+    pub fn subscribe(&self, order_id: &str) -> Waiter {
         let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
         let sender = waiters
             .entry(order_id.to_owned())
             .or_insert_with(|| watch::channel(News::Reread).0);
-        Subscription {
-            outcomes: self.clone(),
+        Waiter {
+            waiters: self.clone(),
             order_id: order_id.to_owned(),
             receiver: sender.subscribe(),
         }
@@ -91,7 +91,7 @@ impl Outcomes {
     }
 }
 
-impl Subscription {
+impl Waiter {
     /// Completes with the next news of the order.
     pub async fn changed(&mut self) -> News {
         if self.receiver.changed().await.is_err() {
@@ -101,9 +101,9 @@ impl Subscription {
     }
 }
 
-impl Drop for Subscription {
+impl Drop for Waiter {
     fn drop(&mut self) {
-        let mut waiters = self.outcomes.waiters.lock().unwrap_or_else(|e| e.into_inner());
+        let mut waiters = self.waiters.waiters.lock().unwrap_or_else(|e| e.into_inner());
         // This subscription's receiver still counts until the drop ends.
         if waiters
             .get(&self.order_id)
@@ -121,14 +121,14 @@ mod tests {
 
     #[test]
     fn a_waiter_here_is_told_how_its_saga_ended_and_the_others_are_left_to_announce() {
-        let outcomes = Outcomes::default();
-        let mut waiting = outcomes.subscribe("here");
+        let waiters = Waiters::default();
+        let mut waiting = waiters.subscribe("here");
         let (here, elsewhere) = (
             Ended::of("here", SagaEnd::Paid),
             Ended::of("there", SagaEnd::Paid),
         );
 
-        let unheard = outcomes.settle(&[here.clone(), elsewhere.clone()]);
+        let unheard = waiters.settle(&[here.clone(), elsewhere.clone()]);
 
         assert_eq!(unheard, vec![elsewhere]);
         let news = waiting.changed().now_or_never();
@@ -143,10 +143,10 @@ mod tests {
 
     #[test]
     fn a_forgotten_interest_hears_nothing() {
-        let outcomes = Outcomes::default();
-        drop(outcomes.subscribe("gone"));
+        let waiters = Waiters::default();
+        drop(waiters.subscribe("gone"));
 
-        let unheard = outcomes.settle(&[Ended::of("gone", SagaEnd::Failed("no".into()))]);
+        let unheard = waiters.settle(&[Ended::of("gone", SagaEnd::Failed("no".into()))]);
 
         assert_eq!(unheard.len(), 1);
     }

@@ -1,3 +1,5 @@
+//! What a checkout decides, on the order as read, before any store carries
+//! it out: answer at once, join the running saga, or start a new one.
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -5,7 +7,7 @@ use chrono::Utc;
 use events::{CheckoutRequested, Line};
 use uuid::Uuid;
 
-use crate::domain::{Order, OrderId, OrderStatus, TimelineEntry};
+use super::{Order, OrderId, OrderStatus, TimelineEntry};
 use crate::error::OrderError;
 
 /// What the checkout found or did.
