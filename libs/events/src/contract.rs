@@ -44,6 +44,8 @@ pub enum DecodeError {
         #[source]
         source: serde_json::Error,
     },
+    #[error("{queue} does not carry {event_type} events")]
+    NotCarried { queue: &'static str, event_type: String },
 }
 
 /// Reads a message body as event `E` of schema version `version`.

@@ -17,10 +17,14 @@
 //! fails the message, which is retried and then parked: never half-read.
 mod contract;
 mod payloads;
+mod queues;
 mod topology;
 
 pub use contract::{DecodeError, Event, decode, message};
 pub use payloads::{
     CheckoutRequested, Line, PaymentFailed, PaymentSucceeded, StockRejected, StockReleased, StockReserved,
 };
-pub use topology::{ORDER_QUEUE, PAYMENT_QUEUE, STOCK_QUEUE, topology};
+pub use queues::{
+    ORDER_QUEUE, OrderQueueEvent, PAYMENT_QUEUE, PaymentQueueEvent, STOCK_QUEUE, StockQueueEvent,
+};
+pub use topology::topology;

@@ -1,18 +1,8 @@
 use outbox::topology::{QueueSpec, Topology};
 
-use crate::{
-    CheckoutRequested, Event, PaymentFailed, PaymentSucceeded, StockRejected, StockReleased, StockReserved,
+use crate::queues::{
+    ORDER_QUEUE, OrderQueueEvent, PAYMENT_QUEUE, PaymentQueueEvent, STOCK_QUEUE, StockQueueEvent,
 };
-
-/// The order service's queue: the events that end a saga. The steps in
-/// between (`StockReserved`, `PaymentFailed`) are not delivered to it: a
-/// second copy of each only for the order's timeline cost a quarter of the
-/// saga's messages. The saga's trace shows every step.
-pub const ORDER_QUEUE: &str = "order.checkout";
-/// The stock service's queue: checkouts to reserve, payments failed to undo.
-pub const STOCK_QUEUE: &str = "stock.checkout";
-/// The payment service's queue: reservations to charge.
-pub const PAYMENT_QUEUE: &str = "payment.checkout";
 
 /// The whole system's exchanges, queues and bindings. Every service declares
 /// all of it, so that whichever starts first, no event finds its queue missing.
@@ -22,21 +12,17 @@ pub fn topology() -> Topology {
         queues: vec![
             QueueSpec {
                 name: STOCK_QUEUE.into(),
-                bindings: vec![binding::<CheckoutRequested>(), binding::<PaymentFailed>()],
+                bindings: StockQueueEvent::bindings(),
                 retired_bindings: Vec::new(),
             },
             QueueSpec {
                 name: PAYMENT_QUEUE.into(),
-                bindings: vec![binding::<StockReserved>()],
+                bindings: PaymentQueueEvent::bindings(),
                 retired_bindings: Vec::new(),
             },
             QueueSpec {
                 name: ORDER_QUEUE.into(),
-                bindings: vec![
-                    binding::<StockRejected>(),
-                    binding::<PaymentSucceeded>(),
-                    binding::<StockReleased>(),
-                ],
+                bindings: OrderQueueEvent::bindings(),
                 // What earlier versions bound, removed from brokers that
                 // still have it.
                 retired_bindings: vec![
@@ -46,9 +32,4 @@ pub fn topology() -> Topology {
             },
         ],
     }
-}
-
-/// The binding that routes `E` to a queue, from the event's own constants.
-fn binding<E: Event>() -> (String, String) {
-    (E::EXCHANGE.to_owned(), E::ROUTING_KEY.to_owned())
 }

@@ -192,7 +192,7 @@ mod tests {
     fn what_the_message_itself_gets_wrong_is_permanent() {
         let undecodable = serde_json::from_str::<u32>("\"not a number\"").expect_err("not a number");
         assert_eq!(Failure::of(&undecodable), Failure::Permanent);
-        let text: Box<dyn Error + Send + Sync> = "the stock service does not handle Foo events".into();
+        let text: Box<dyn Error + Send + Sync> = "stock.checkout does not carry Foo events".into();
         assert_eq!(Failure::of(text.as_ref()), Failure::Permanent);
     }
 }

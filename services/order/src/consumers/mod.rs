@@ -1,8 +1,8 @@
-//! The order service's part of the checkout saga: it records every step in
-//! the order's timeline and ends the saga on a final event.
+//! The order service's part of the checkout saga: the events that end a
+//! saga, each recorded in the order's timeline as it ends the saga.
 use std::sync::Arc;
 
-use events::{Event, PaymentFailed, PaymentSucceeded, StockRejected, StockReleased, StockReserved};
+use events::{Event, OrderQueueEvent};
 use idempotency::{ApplyOnce, Batched, HandlerError, IncomingMessage, Outcome};
 use uuid::Uuid;
 
@@ -48,12 +48,9 @@ impl ApplyOnce for SagaConsumer {
 
 /// The step an event of the order queue stands for.
 pub fn read(message: &IncomingMessage) -> Result<SagaStep, HandlerError> {
-    let (version, body) = (message.schema_version, message.body.as_slice());
-    let step = match message.event_type.as_str() {
-        StockReserved::NAME => step(events::decode::<StockReserved>(version, body)?, |e| {
-            (e.order_id, e.saga_id, e.occurred_at, None, None)
-        }),
-        StockRejected::NAME => step(events::decode::<StockRejected>(version, body)?, |e| {
+    let event = OrderQueueEvent::decode(&message.event_type, message.schema_version, &message.body)?;
+    let step = match event {
+        OrderQueueEvent::StockRejected(event) => step(event, |e| {
             (
                 e.order_id,
                 e.saga_id,
@@ -62,7 +59,7 @@ pub fn read(message: &IncomingMessage) -> Result<SagaStep, HandlerError> {
                 Some(e.reason),
             )
         }),
-        PaymentSucceeded::NAME => step(events::decode::<PaymentSucceeded>(version, body)?, |e| {
+        OrderQueueEvent::PaymentSucceeded(event) => step(event, |e| {
             (
                 e.order_id,
                 e.saga_id,
@@ -71,10 +68,7 @@ pub fn read(message: &IncomingMessage) -> Result<SagaStep, HandlerError> {
                 Some(format!("charged {}", e.amount)),
             )
         }),
-        PaymentFailed::NAME => step(events::decode::<PaymentFailed>(version, body)?, |e| {
-            (e.order_id, e.saga_id, e.occurred_at, None, Some(e.reason))
-        }),
-        StockReleased::NAME => step(events::decode::<StockReleased>(version, body)?, |e| {
+        OrderQueueEvent::StockReleased(event) => step(event, |e| {
             (
                 e.order_id,
                 e.saga_id,
@@ -83,7 +77,6 @@ pub fn read(message: &IncomingMessage) -> Result<SagaStep, HandlerError> {
                 Some(e.reason),
             )
         }),
-        other => return Err(format!("the order service does not handle {other} events").into()),
     };
     Ok(step)
 }

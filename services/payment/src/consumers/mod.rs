@@ -1,7 +1,7 @@
 //! The payment service's part of the checkout saga.
 mod stock_reserved;
 
-use events::{Event, StockReserved};
+use events::{Event, PaymentQueueEvent, StockReserved};
 use idempotency::{Handler, HandlerError, IncomingMessage, Lone};
 use outbox::{OutboxMessage, Stored};
 use sqlx::{PgConnection, PgPool};
@@ -16,12 +16,8 @@ impl Handler for CheckoutHandler {
         tx: &mut PgConnection,
         message: &IncomingMessage,
     ) -> Result<Vec<OutboxMessage>, HandlerError> {
-        match message.event_type.as_str() {
-            StockReserved::NAME => {
-                let event = events::decode(message.schema_version, &message.body)?;
-                Ok(vec![stock_reserved::charge(tx, event).await?])
-            }
-            other => Err(format!("the payment service does not handle {other} events").into()),
+        match PaymentQueueEvent::decode(&message.event_type, message.schema_version, &message.body)? {
+            PaymentQueueEvent::StockReserved(event) => Ok(vec![stock_reserved::charge(tx, event).await?]),
         }
     }
 

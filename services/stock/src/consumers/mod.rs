@@ -2,7 +2,7 @@
 mod checkout_requested;
 mod payment_failed;
 
-use events::{CheckoutRequested, Event, PaymentFailed};
+use events::{CheckoutRequested, Event, StockQueueEvent};
 use idempotency::{Handler, HandlerError, IncomingMessage, Lone};
 use outbox::{OutboxMessage, Stored};
 use sqlx::{PgConnection, PgPool};
@@ -18,16 +18,10 @@ impl Handler for CheckoutHandler {
         tx: &mut PgConnection,
         message: &IncomingMessage,
     ) -> Result<Vec<OutboxMessage>, HandlerError> {
-        let emitted = match message.event_type.as_str() {
-            CheckoutRequested::NAME => {
-                let event = events::decode(message.schema_version, &message.body)?;
-                checkout_requested::reserve(tx, event).await?
-            }
-            PaymentFailed::NAME => {
-                let event = events::decode(message.schema_version, &message.body)?;
-                payment_failed::release(tx, event).await?
-            }
-            other => return Err(format!("the stock service does not handle {other} events").into()),
+        let event = StockQueueEvent::decode(&message.event_type, message.schema_version, &message.body)?;
+        let emitted = match event {
+            StockQueueEvent::CheckoutRequested(event) => checkout_requested::reserve(tx, event).await?,
+            StockQueueEvent::PaymentFailed(event) => payment_failed::release(tx, event).await?,
         };
         Ok(vec![emitted])
     }
