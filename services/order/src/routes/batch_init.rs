@@ -25,7 +25,7 @@ pub fn route(store: Arc<dyn OrderStore>) -> impl Filter<Extract = (impl Reply,),
                     let sizes = (n.clone(), n_items.clone(), n_users.clone(), price.clone());
                     Box::pin(async move { answer(batch_init(writes, sizes).await) })
                 });
-                store.execute(request, init).await
+                store.execute(request, init).await.into_response()
             },
         )
 }

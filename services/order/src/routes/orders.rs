@@ -21,7 +21,7 @@ pub fn routes(state: State) -> impl Filter<Extract = (impl Reply,), Error = Reje
                 let (peers, user) = (peers.clone(), user.clone());
                 Box::pin(async move { answer(create(writes, peers, user).await) })
             });
-            state.store.execute(request, create).await
+            state.store.execute(request, create).await.into_response()
         });
     let find = warp::path!("orders" / "find" / String)
         .and(warp::get())
@@ -39,7 +39,7 @@ pub fn routes(state: State) -> impl Filter<Extract = (impl Reply,), Error = Reje
                     let (peers, line) = (peers.clone(), (order.clone(), item.clone(), quantity.clone()));
                     Box::pin(async move { answer(add_item(writes, peers, line).await) })
                 });
-                state.store.execute(request, add).await
+                state.store.execute(request, add).await.into_response()
             },
         );
     create.or(find).unify().or(add_item).unify()

@@ -9,12 +9,11 @@ use platform::telemetry::Telemetry;
 use async_trait::async_trait;
 use futures::future::{BoxFuture, Shared};
 use idempotency::Outcome;
-use idempotency::http::IdempotentRequest;
+use idempotency::http::{IdempotentRequest, KeyedAnswer};
 use idempotency::messaging::MessagingSettings;
 use outbox::topology::Topology;
 use platform::domain::{Amount, BatchSize, Quantity};
 use uuid::Uuid;
-use warp::reply::Response;
 
 use crate::domain::{Ended, ItemId, Order, OrderId, OrderState, SagaStep, Started, TimelineEntry, UserId};
 use crate::error::OrderError;
@@ -78,8 +77,9 @@ pub trait OrderWrites: Send {
 pub trait OrderStore: Send + Sync + Debug {
     /// Runs `operation` at most once per `Idempotency-Key`: the key, the
     /// request and the answer are stored with the effect; 2xx and 4xx are
-    /// replayed to a repeat, a 5xx is not stored.
-    async fn execute(&self, request: IdempotentRequest, operation: Operation) -> Response;
+    /// replayed to a repeat, a 5xx is not stored. The routes send what it
+    /// came to.
+    async fn execute(&self, request: IdempotentRequest, operation: Operation) -> KeyedAnswer;
 
     async fn find_order(&self, id: &OrderId) -> Result<Option<Order>, OrderError>;
 

@@ -2,12 +2,10 @@
 //! transaction of the request's effect, its answer saved there too. A
 //! concurrent request with the same key conflicts with that insert and is
 //! retried until the first commits, then finds the key and replays.
-use idempotency::http::{IdempotencyKey, IdempotentRequest, SavedAnswer, replay_answer};
+use http::StatusCode;
+use idempotency::http::{IdempotencyKey, IdempotentRequest, KeyedAnswer, SavedAnswer};
 use mongodb::ClientSession;
 use mongodb::bson::{self, Bson, Document, doc};
-use platform::http::{error_reply, json_response};
-use warp::http::StatusCode;
-use warp::reply::Response;
 
 use super::setup::Collections;
 use super::transaction::{Finish, in_transaction, is_duplicate_key};
@@ -27,27 +25,27 @@ pub async fn execute(
     collections: &Collections,
     request: IdempotentRequest,
     operation: Operation,
-) -> Response {
+) -> KeyedAnswer {
     let Some(raw_key) = request.key else {
         return run_unkeyed(collections, &operation).await;
     };
     let key = match IdempotencyKey::try_from(raw_key.as_str()) {
         Ok(key) => key,
-        Err(message) => return error_reply(StatusCode::BAD_REQUEST, message),
+        Err(message) => return KeyedAnswer::bad_key(message),
     };
     match run_keyed(collections, &key, &request.fingerprint, &operation).await {
-        Ok(Keyed::Ran(status, body)) => json_response(status, &body),
+        Ok(Keyed::Ran(status, body)) => KeyedAnswer::Ran { status, body },
         Ok(Keyed::Taken) => match load(collections, &key).await {
-            Ok(saved) => replay_answer(&key, &request.fingerprint, saved),
-            Err(error) => platform::http::respond::<(), _>(Err(OrderError::from(error))),
+            Ok(saved) => KeyedAnswer::replay(&key, &request.fingerprint, saved),
+            Err(error) => KeyedAnswer::unavailable(&error),
         },
-        Err(error) => platform::http::respond::<(), _>(Err(OrderError::from(error))),
+        Err(error) => KeyedAnswer::unavailable(&error),
     }
 }
 
 /// Without a key, each write stands alone, as in PostgreSQL outside a
 /// transaction: every one of them changes a single document.
-async fn run_unkeyed(collections: &Collections, operation: &Operation) -> Response {
+async fn run_unkeyed(collections: &Collections, operation: &Operation) -> KeyedAnswer {
     let answer = match collections.client.start_session().await {
         Ok(mut session) => {
             let mut writes = MongoWrites {
@@ -58,7 +56,8 @@ async fn run_unkeyed(collections: &Collections, operation: &Operation) -> Respon
         }
         Err(error) => Err(error.into()),
     };
-    platform::http::respond(answer)
+    let (status, body) = platform::http::answer(answer);
+    KeyedAnswer::Ran { status, body }
 }
 
 /// 2xx: effect and answer commit together. 4xx: the effect is dropped (our

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use idempotency::http::IdempotentRequest;
+use idempotency::http::{IdempotentRequest, KeyedAnswer};
 use idempotency::messaging::MessagingSettings;
 use idempotency::{Outcome, RetentionSettings};
 use mongodb::bson::doc;
@@ -11,7 +11,6 @@ use outbox::BatchPublisher;
 use outbox::topology::Topology;
 use tokio::sync::Notify;
 use uuid::Uuid;
-use warp::reply::Response;
 
 use super::relay::Relay;
 use super::setup::Collections;
@@ -52,7 +51,7 @@ impl MongoStore {
 
 #[async_trait]
 impl OrderStore for MongoStore {
-    async fn execute(&self, request: IdempotentRequest, operation: Operation) -> Response {
+    async fn execute(&self, request: IdempotentRequest, operation: Operation) -> KeyedAnswer {
         keys::execute(&self.collections, request, operation).await
     }
 

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use idempotency::Outcome;
-use idempotency::http::IdempotentRequest;
+use idempotency::http::{IdempotentRequest, KeyedAnswer};
 use idempotency::messaging::MessagingSettings;
 use outbox::topology::Topology;
 use outbox::{Handoff, Relay};
@@ -10,7 +10,6 @@ use platform::database::DbError;
 use platform::telemetry::Telemetry;
 use sqlx::PgPool;
 use uuid::Uuid;
-use warp::reply::Response;
 
 use super::writes::PgWrites;
 use super::{orders, outcomes, saga};
@@ -50,8 +49,8 @@ impl PostgresStore {
 
 #[async_trait]
 impl OrderStore for PostgresStore {
-    async fn execute(&self, request: IdempotentRequest, operation: Operation) -> Response {
-        idempotency::http::execute(&self.pool, request, move |conn| {
+    async fn execute(&self, request: IdempotentRequest, operation: Operation) -> KeyedAnswer {
+        idempotency::http::execute_keyed(&self.pool, request, move |conn| {
             Box::pin(async move { operation(&mut PgWrites { conn }).await })
         })
         .await
