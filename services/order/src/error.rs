@@ -5,6 +5,7 @@ use warp::http::StatusCode;
 
 use crate::domain::{ItemId, OrderId, UserId};
 use crate::peers::PeerError;
+use crate::storage::StoreError;
 
 /// Everything an order request can fail with. The status of each variant is
 /// decided here and nowhere else.
@@ -43,16 +44,19 @@ pub enum OrderError {
     Peer(#[from] PeerError),
     /// 503: our fault, most likely a database that is down; worth a retry.
     #[error("the order database is unavailable, try again later")]
-    Database(#[source] DbError),
-    /// 503: the MongoDB order store failed or is down; worth a retry.
-    #[cfg(feature = "mongodb")]
-    #[error("the order database is unavailable, try again later")]
-    MongoDb(#[from] mongodb::error::Error),
+    Database(#[source] StoreError),
 }
 
 impl From<DbError> for OrderError {
     fn from(error: DbError) -> Self {
-        OrderError::Database(error)
+        OrderError::Database(StoreError::Postgres(error))
+    }
+}
+
+#[cfg(feature = "mongodb")]
+impl From<mongodb::error::Error> for OrderError {
+    fn from(error: mongodb::error::Error) -> Self {
+        OrderError::Database(StoreError::MongoDb(error))
     }
 }
 
@@ -69,8 +73,23 @@ impl ApiError for OrderError {
             OrderError::CheckoutPending(_) => StatusCode::SERVICE_UNAVAILABLE,
             OrderError::CostOverflow(_) => StatusCode::UNPROCESSABLE_ENTITY,
             OrderError::Peer(_) | OrderError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
-            #[cfg(feature = "mongodb")]
-            OrderError::MongoDb(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use platform::failure::Failure;
+
+    use super::*;
+
+    #[test]
+    fn a_store_fault_is_a_503_worth_a_retry_and_a_refused_change_is_not_retried() {
+        let down = OrderError::from(DbError::Unavailable(sqlx::Error::PoolTimedOut));
+        let refused = OrderError::from(DbError::Duplicate);
+
+        assert_eq!(down.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(Failure::of(&down).is_transient());
+        assert_eq!(Failure::of(&refused), Failure::Permanent);
     }
 }

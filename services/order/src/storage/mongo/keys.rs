@@ -11,7 +11,7 @@ use super::setup::Collections;
 use super::transaction::{Finish, in_transaction, is_duplicate_key};
 use super::writes::MongoWrites;
 use crate::error::OrderError;
-use crate::storage::Operation;
+use crate::storage::{Operation, StoreError};
 
 /// What became of a keyed request.
 enum Keyed {
@@ -105,7 +105,7 @@ async fn attempt(
     };
     let mut writes = MongoWrites { collections, session };
     let answer = operation(&mut writes).await;
-    if let Err(OrderError::MongoDb(error)) = answer {
+    if let Err(OrderError::Database(StoreError::MongoDb(error))) = answer {
         // Also a conflict inside the effect: the transaction starts over.
         return Err(error);
     }

@@ -16,6 +16,7 @@ use super::setup::Collections;
 use super::transaction::{Finish, in_transaction, is_duplicate_key};
 use crate::domain::{NewSaga, OrderId, OrderStatus, Plan, SagaEnd, SagaStep, Started, plan, redrive};
 use crate::error::OrderError;
+use crate::storage::StoreError;
 
 /// Concurrent checkouts of one order conflict on its document; the losers
 /// start over, read `checking_out`, and join the saga.
@@ -42,7 +43,7 @@ async fn start_attempt(
     let NewSaga { event, entry } = match decided {
         Ok(Plan::Start(saga)) => *saga,
         Ok(Plan::Answer(started)) => return Ok(Finish::Abort(Ok(started))),
-        Err(OrderError::MongoDb(error)) => return Err(error),
+        Err(OrderError::Database(StoreError::MongoDb(error))) => return Err(error),
         Err(refused) => return Ok(Finish::Abort(Err(refused))),
     };
     let start = doc! {
