@@ -14,7 +14,7 @@ use crate::configuration::Settings;
 use crate::consumers::SagaConsumer;
 use crate::peers::Peers;
 use crate::routes::{State, routes};
-use crate::storage::Shutdown;
+use crate::storage::{Shutdown, StoreChores};
 use crate::waiters::Waiters;
 
 /// An order service whose store is ready and whose port is bound, so that
@@ -27,6 +27,8 @@ pub struct Application {
     messaging: MessagingSettings,
     saga_redrive_after: std::time::Duration,
     telemetry: Telemetry,
+    /// The store's relay, pruner and outcome listener.
+    chores: Arc<dyn StoreChores>,
     /// The PostgreSQL store's pool; `None` with another store.
     pool: Option<PgPool>,
 }
@@ -54,6 +56,7 @@ impl Application {
             messaging: settings.messaging,
             saga_redrive_after: settings.saga_redrive_after,
             telemetry,
+            chores: opened.chores,
             pool: opened.pool,
         })
     }
@@ -102,7 +105,7 @@ impl Application {
         // (`idempotency::messaging::Process::run` says why).
         tokio::join!(
             platform::http::serve(self.listener, routes, shutdown.clone()).boxed(),
-            store.run_relay(
+            self.chores.run_relay(
                 &self.messaging,
                 events::topology(),
                 &relay_name,
@@ -110,9 +113,9 @@ impl Application {
                 shutdown.clone()
             ),
             consumer.run(shutdown.clone()).boxed(),
-            store.run_pruner(&self.messaging, shutdown.clone()),
+            self.chores.run_pruner(&self.messaging, shutdown.clone()),
             watchdog::run(store.clone(), self.saga_redrive_after, shutdown.clone()).boxed(),
-            store.listen_for_ended_sagas(waiters, shutdown.clone()),
+            self.chores.listen_for_ended_sagas(waiters, shutdown.clone()),
             peers.warm_up(shutdown),
         );
     }

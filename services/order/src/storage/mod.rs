@@ -1,6 +1,9 @@
-//! Where orders live. [`OrderStore`] is all the rest of the service sees;
-//! `postgres/` (the default) and `mongo/` (with the `mongodb` feature)
-//! implement it, and [`open`] picks one by configuration.
+//! Where orders live. [`OrderStore`] is all the rest of the service sees
+//! of them, and [`StoreChores`] the loops (relay, pruner, outcome listener)
+//! that `startup` runs beside it; `postgres/` (the default) and `mongo/`
+//! (with the `mongodb` feature) implement both, and [`open`] picks one by
+//! configuration.
+mod chores;
 mod error;
 mod open;
 pub mod postgres;
@@ -9,6 +12,7 @@ mod store;
 #[cfg(feature = "mongodb")]
 pub mod mongo;
 
+pub use chores::StoreChores;
 pub use error::StoreError;
 pub use open::{Opened, open};
 pub use store::{Answer, Applied, Operation, OrderStore, OrderWrites, Shutdown, answer, operation};

@@ -2,8 +2,8 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
-use super::OrderStore;
 use super::postgres::PostgresStore;
+use super::{OrderStore, StoreChores};
 use crate::configuration::{Settings, StoreKind};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -12,6 +12,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Debug)]
 pub struct Opened {
     pub store: Arc<dyn OrderStore>,
+    /// The loops the store needs, for `startup` to run.
+    pub chores: Arc<dyn StoreChores>,
     /// The PostgreSQL store's pool, which tests read directly; `None` for
     /// other stores.
     pub pool: Option<PgPool>,
@@ -28,8 +30,10 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Opened> {
                 database = settings.database.database_name(),
                 "order store: PostgreSQL"
             );
+            let store = PostgresStore::new(pool.clone());
             Ok(Opened {
-                store: Arc::new(PostgresStore::new(pool.clone())),
+                chores: Arc::new(store.chores()),
+                store: Arc::new(store),
                 pool: Some(pool),
             })
         }
@@ -56,6 +60,7 @@ async fn open_mongodb(settings: &Settings) -> anyhow::Result<Opened> {
         })?;
     tracing::info!(database = %settings.mongodb.database, "order store: MongoDB");
     Ok(Opened {
+        chores: Arc::new(store.chores()),
         store: Arc::new(store),
         pool: None,
     })

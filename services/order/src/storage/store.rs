@@ -4,20 +4,15 @@
 use std::fmt::Debug;
 use std::time::Duration;
 
-use platform::telemetry::Telemetry;
-
 use async_trait::async_trait;
 use futures::future::{BoxFuture, Shared};
 use idempotency::Outcome;
 use idempotency::http::{IdempotentRequest, KeyedAnswer};
-use idempotency::messaging::MessagingSettings;
-use outbox::topology::Topology;
 use platform::domain::{Amount, BatchSize, Quantity};
 use uuid::Uuid;
 
 use crate::domain::{Ended, ItemId, Order, OrderId, OrderState, SagaStep, Started, TimelineEntry, UserId};
 use crate::error::OrderError;
-use crate::waiters::Waiters;
 
 /// What applying saga steps did: one outcome per step, and the sagas they
 /// ended (only those that were still running).
@@ -72,7 +67,8 @@ pub trait OrderWrites: Send {
 }
 
 /// Where orders, their sagas, the outbox, the inbox and the idempotency keys
-/// live, and the background work that keeps them moving.
+/// live. The background work that keeps them moving is the store's
+/// [`super::StoreChores`], run by `startup`.
 #[async_trait]
 pub trait OrderStore: Send + Sync + Debug {
     /// Runs `operation` at most once per `Idempotency-Key`: the key, the
@@ -140,24 +136,6 @@ pub trait OrderStore: Send + Sync + Debug {
 
     /// Whether the database answers, for health checks.
     async fn is_reachable(&self) -> bool;
-
-    /// Publishes the outbox to the broker until `shutdown`.
-    async fn run_relay(
-        &self,
-        settings: &MessagingSettings,
-        topology: Topology,
-        name: &str,
-        telemetry: &Telemetry,
-        shutdown: Shutdown,
-    );
-
-    /// Deletes expired inbox records and idempotency keys until `shutdown`
-    /// (or leaves it to the database).
-    async fn run_pruner(&self, settings: &MessagingSettings, shutdown: Shutdown);
-
-    /// Wakes the waiters in `waiters` whenever a saga ends, on any replica,
-    /// until `shutdown`.
-    async fn listen_for_ended_sagas(&self, waiters: Waiters, shutdown: Shutdown);
 }
 
 /// Boxes a closure as an [`Operation`]; taking it through this bound lets

@@ -7,7 +7,7 @@ use idempotency::Outcome;
 use order::domain::Started;
 use order::domain::{Ended, OrderId, OrderState, OrderStatus, SagaEnd, SagaStep, TimelineEntry};
 use order::error::OrderError;
-use order::storage::OrderStore;
+use order::storage::{Opened, OrderStore};
 use uuid::Uuid;
 
 use crate::requests::{add, create_order};
@@ -48,7 +48,7 @@ fn step(order: &OrderId, saga_id: Uuid, event: &str, outcome: Option<SagaEnd>) -
     }
 }
 
-pub async fn concurrent_checkouts_start_one_saga(store: Arc<dyn OrderStore>) {
+pub async fn concurrent_checkouts_start_one_saga(Opened { store, .. }: Opened) {
     let id = ready(&store, "o-1").await;
 
     let answers = join_all((0..5).map(|_| store.start_or_join(&id))).await;
@@ -75,7 +75,7 @@ pub async fn concurrent_checkouts_start_one_saga(store: Arc<dyn OrderStore>) {
     assert!(matches!(ghost, Err(OrderError::OrderNotFound(_))));
 }
 
-pub async fn a_final_step_ends_the_saga_once(store: Arc<dyn OrderStore>) {
+pub async fn a_final_step_ends_the_saga_once(Opened { store, .. }: Opened) {
     let id = ready(&store, "o-1").await;
     let started = store.start_or_join(&id).await.expect("started");
     let saga = running_saga(&store, &id).await;
@@ -112,7 +112,7 @@ pub async fn a_final_step_ends_the_saga_once(store: Arc<dyn OrderStore>) {
     assert_eq!(later, Started::AlreadyPaid);
 }
 
-pub async fn a_step_of_an_earlier_saga_leaves_the_running_one_alone(store: Arc<dyn OrderStore>) {
+pub async fn a_step_of_an_earlier_saga_leaves_the_running_one_alone(Opened { store, .. }: Opened) {
     let id = ready(&store, "o-1").await;
     store.start_or_join(&id).await.expect("started");
     let first = running_saga(&store, &id).await;
@@ -158,7 +158,7 @@ pub async fn a_step_of_an_earlier_saga_leaves_the_running_one_alone(store: Arc<d
 /// The PostgreSQL store tells its consumer which sagas a batch ended, and
 /// how, so that the checkouts waiting for them are answered with no read;
 /// a step of a saga that does not run ends nothing.
-pub async fn applied_steps_report_the_sagas_they_ended(store: Arc<dyn OrderStore>) {
+pub async fn applied_steps_report_the_sagas_they_ended(Opened { store, .. }: Opened) {
     let (id, other) = (ready(&store, "o-1").await, ready(&store, "o-2").await);
     store.start_or_join(&id).await.expect("started");
     store.start_or_join(&other).await.expect("started");
@@ -199,7 +199,7 @@ pub async fn applied_steps_report_the_sagas_they_ended(store: Arc<dyn OrderStore
     );
 }
 
-pub async fn batch_init_leaves_an_order_being_checked_out_as_it_is(store: Arc<dyn OrderStore>) {
+pub async fn batch_init_leaves_an_order_being_checked_out_as_it_is(Opened { store, .. }: Opened) {
     // batch_init writes orders "0", "1" and "2": "0" is in a checkout.
     let id = ready(&store, "0").await;
     store.start_or_join(&id).await.expect("started");
@@ -250,7 +250,7 @@ pub async fn batch_init_leaves_an_order_being_checked_out_as_it_is(store: Arc<dy
     assert_eq!(status, state(OrderStatus::Paid), "the saga ends on its order");
 }
 
-pub async fn a_stalled_saga_is_driven_again_under_its_own_id(store: Arc<dyn OrderStore>) {
+pub async fn a_stalled_saga_is_driven_again_under_its_own_id(Opened { store, .. }: Opened) {
     let id = ready(&store, "o-1").await;
     store.start_or_join(&id).await.expect("started");
     let saga = running_saga(&store, &id).await;

@@ -1,5 +1,4 @@
 //! The outbox, observed where it ends: on the broker.
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -7,7 +6,7 @@ use idempotency::messaging::MessagingSettings;
 use lapin::options::{BasicGetOptions, QueueBindOptions, QueueDeclareOptions};
 use lapin::types::FieldTable;
 use order::domain::OrderId;
-use order::storage::{OrderStore, Shutdown};
+use order::storage::{Opened, Shutdown};
 use outbox::BrokerSettings;
 
 use crate::checkout::ready;
@@ -50,7 +49,7 @@ async fn probe(broker: &BrokerSettings) -> (lapin::Connection, lapin::Channel, S
 /// deletes a row only once the broker confirmed it, and a confirmed message
 /// is in the probe queue: once the outbox is empty, every copy the relay
 /// will ever publish is there to count.
-pub async fn a_started_saga_publishes_its_request_exactly_once(store: Arc<dyn OrderStore>) {
+pub async fn a_started_saga_publishes_its_request_exactly_once(Opened { store, chores, .. }: Opened) {
     let mut settings = MessagingSettings::from_env().expect("messaging settings");
     settings.broker = settings.broker.isolated();
     let (_connection, channel, queue) = probe(&settings.broker).await;
@@ -65,7 +64,7 @@ pub async fn a_started_saga_publishes_its_request_exactly_once(store: Arc<dyn Or
     let shutdown: Shutdown = stopped.map(drop).boxed().shared();
 
     let telemetry = platform::telemetry::Telemetry::new("order");
-    let relay = store.run_relay(
+    let relay = chores.run_relay(
         &settings,
         events::topology(),
         "order store test relay",

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use idempotency::http::{IdempotentRequest, KeyedAnswer};
 use order::domain::{ItemId, OrderId, OrderStatus, UserId};
 use order::error::OrderError;
-use order::storage::{Operation, OrderStore, operation};
+use order::storage::{Opened, Operation, OrderStore, operation};
 use platform::domain::{Amount, Quantity};
 use serde_json::json;
 use warp::http::StatusCode;
@@ -70,7 +70,7 @@ pub async fn add(store: &Arc<dyn OrderStore>, id: &str, item: &str, quantity: i6
         .status()
 }
 
-pub async fn a_created_order_is_found_empty_and_unpaid(store: Arc<dyn OrderStore>) {
+pub async fn a_created_order_is_found_empty_and_unpaid(Opened { store, .. }: Opened) {
     create_order(&store, "o-1").await;
 
     let order = store
@@ -89,7 +89,7 @@ pub async fn a_created_order_is_found_empty_and_unpaid(store: Arc<dyn OrderStore
     assert!(ghost.expect("readable").is_none());
 }
 
-pub async fn lines_add_their_cost_and_an_overflow_changes_nothing(store: Arc<dyn OrderStore>) {
+pub async fn lines_add_their_cost_and_an_overflow_changes_nothing(Opened { store, .. }: Opened) {
     create_order(&store, "o-1").await;
 
     assert_eq!(add(&store, "o-1", "a", 2, 6).await, StatusCode::OK);
@@ -108,7 +108,7 @@ pub async fn lines_add_their_cost_and_an_overflow_changes_nothing(store: Arc<dyn
     assert_eq!(order.total_cost, 16);
 }
 
-pub async fn a_keyed_request_runs_once_and_replays_its_answer(store: Arc<dyn OrderStore>) {
+pub async fn a_keyed_request_runs_once_and_replays_its_answer(Opened { store, .. }: Opened) {
     create_order(&store, "o-1").await;
     let runs = Arc::new(AtomicUsize::new(0));
     let counted = |runs: Arc<AtomicUsize>| {
@@ -147,7 +147,7 @@ pub async fn a_keyed_request_runs_once_and_replays_its_answer(store: Arc<dyn Ord
     assert_eq!(order.expect("the order exists").total_cost, 5);
 }
 
-pub async fn a_refusal_is_final_for_its_key(store: Arc<dyn OrderStore>) {
+pub async fn a_refusal_is_final_for_its_key(Opened { store, .. }: Opened) {
     let refused = store
         .execute(keyed("k-2", "POST /add"), add_line("ghost", "a", 1, 1))
         .await;

@@ -1,10 +1,8 @@
-use std::sync::Arc;
-
 use order::configuration::{Settings, StoreKind};
-use order::storage::OrderStore;
+use order::storage::Opened;
 
 /// The PostgreSQL store on a fresh database.
-pub async fn postgres() -> Arc<dyn OrderStore> {
+pub async fn postgres() -> Opened {
     let mut settings = settings();
     let database = platform::testing::fresh_database_name("order");
     settings.database = platform::testing::database(&database);
@@ -13,7 +11,7 @@ pub async fn postgres() -> Arc<dyn OrderStore> {
 }
 
 /// The MongoDB store on a fresh database of `MONGODB_URL`'s server.
-pub async fn mongodb() -> Arc<dyn OrderStore> {
+pub async fn mongodb() -> Opened {
     let url = std::env::var("MONGODB_URL")
         .ok()
         .filter(|url| !url.is_empty())
@@ -35,9 +33,8 @@ fn settings() -> Settings {
     settings
 }
 
-async fn open(settings: Settings) -> Arc<dyn OrderStore> {
+async fn open(settings: Settings) -> Opened {
     order::storage::open(&settings)
         .await
         .expect("the store opens (is its database running?)")
-        .store
 }

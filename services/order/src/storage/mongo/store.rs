@@ -18,7 +18,7 @@ use super::{keys, orders, outcomes, saga};
 use crate::configuration::MongoSettings;
 use crate::domain::{Order, OrderId, OrderState, SagaStep, Started, TimelineEntry};
 use crate::error::OrderError;
-use crate::storage::{Operation, OrderStore, Shutdown};
+use crate::storage::{Operation, OrderStore, Shutdown, StoreChores};
 use crate::waiters::Waiters;
 
 /// How long the server may take to answer a health check's ping.
@@ -46,6 +46,53 @@ impl MongoStore {
             collections,
             relay_wake: Arc::new(Notify::new()),
         })
+    }
+
+    /// The loops this store needs, sharing its collections and the wake-up
+    /// its checkouts give its relay.
+    pub fn chores(&self) -> MongoChores {
+        MongoChores {
+            collections: self.collections.clone(),
+            relay_wake: self.relay_wake.clone(),
+        }
+    }
+}
+
+/// The MongoDB store's background work: the relay and the change stream
+/// that hears of ended sagas; TTL indexes do the pruning.
+#[derive(Debug, Clone)]
+pub struct MongoChores {
+    collections: Collections,
+    relay_wake: Arc<Notify>,
+}
+
+#[async_trait]
+impl StoreChores for MongoChores {
+    async fn run_relay(
+        &self,
+        settings: &MessagingSettings,
+        topology: Topology,
+        name: &str,
+        _telemetry: &Telemetry,
+        shutdown: Shutdown,
+    ) {
+        let publisher = BatchPublisher::new(settings.broker.clone(), topology, name);
+        let relay = Relay::new(
+            self.collections.clone(),
+            settings.relay.clone(),
+            publisher,
+            self.relay_wake.clone(),
+        );
+        relay.run(shutdown).await;
+    }
+
+    /// TTL indexes expire inbox records and keys inside the server.
+    async fn run_pruner(&self, _settings: &MessagingSettings, shutdown: Shutdown) {
+        shutdown.await;
+    }
+
+    async fn listen_for_ended_sagas(&self, waiters: Waiters, shutdown: Shutdown) {
+        outcomes::listen(self.collections.clone(), waiters, shutdown).await;
     }
 }
 
@@ -96,32 +143,5 @@ impl OrderStore for MongoStore {
     async fn is_reachable(&self) -> bool {
         let ping = self.collections.database.run_command(doc! { "ping": 1 });
         matches!(tokio::time::timeout(PING_TIMEOUT, ping).await, Ok(Ok(_)))
-    }
-
-    async fn run_relay(
-        &self,
-        settings: &MessagingSettings,
-        topology: Topology,
-        name: &str,
-        _telemetry: &Telemetry,
-        shutdown: Shutdown,
-    ) {
-        let publisher = BatchPublisher::new(settings.broker.clone(), topology, name);
-        let relay = Relay::new(
-            self.collections.clone(),
-            settings.relay.clone(),
-            publisher,
-            self.relay_wake.clone(),
-        );
-        relay.run(shutdown).await;
-    }
-
-    /// TTL indexes expire inbox records and keys inside the server.
-    async fn run_pruner(&self, _settings: &MessagingSettings, shutdown: Shutdown) {
-        shutdown.await;
-    }
-
-    async fn listen_for_ended_sagas(&self, waiters: Waiters, shutdown: Shutdown) {
-        outcomes::listen(self.collections.clone(), waiters, shutdown).await;
     }
 }

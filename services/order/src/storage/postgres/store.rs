@@ -17,7 +17,7 @@ use crate::domain::{
     Ended, NewSaga, Order, OrderId, OrderState, Plan, SagaStep, Started, TimelineEntry, plan, redrive,
 };
 use crate::error::OrderError;
-use crate::storage::{Applied, Operation, OrderStore, Shutdown};
+use crate::storage::{Applied, Operation, OrderStore, Shutdown, StoreChores};
 use crate::waiters::Waiters;
 
 /// How many times a checkout decides again when the order keeps changing
@@ -44,6 +44,57 @@ impl PostgresStore {
             pool,
             handoff: Handoff::default(),
         }
+    }
+
+    /// The loops this store needs, sharing its pool and the hand-over from
+    /// its checkouts to its relay.
+    pub fn chores(&self) -> PostgresChores {
+        PostgresChores {
+            pool: self.pool.clone(),
+            handoff: self.handoff.clone(),
+        }
+    }
+}
+
+/// The PostgreSQL store's background work: the relay, the pruner and vacuum,
+/// and the listener for sagas other replicas ended.
+#[derive(Debug, Clone)]
+pub struct PostgresChores {
+    pool: PgPool,
+    handoff: Handoff,
+}
+
+#[async_trait]
+impl StoreChores for PostgresChores {
+    async fn run_relay(
+        &self,
+        settings: &MessagingSettings,
+        topology: Topology,
+        name: &str,
+        telemetry: &Telemetry,
+        shutdown: Shutdown,
+    ) {
+        let relay = Relay::new(
+            self.pool.clone(),
+            settings.broker.clone(),
+            settings.relay.clone(),
+            topology,
+            name,
+        )
+        .with_handoff(self.handoff.clone())
+        .with_telemetry(telemetry);
+        relay.run(shutdown).await;
+    }
+
+    async fn run_pruner(&self, settings: &MessagingSettings, shutdown: Shutdown) {
+        tokio::join!(
+            idempotency::pruner::run(self.pool.clone(), settings.retention.clone(), shutdown.clone()),
+            platform::vacuum::run(self.pool.clone(), settings.vacuum.clone(), shutdown),
+        );
+    }
+
+    async fn listen_for_ended_sagas(&self, waiters: Waiters, shutdown: Shutdown) {
+        outcomes::listen(self.pool.clone(), waiters, shutdown).await;
     }
 }
 
@@ -152,36 +203,5 @@ impl OrderStore for PostgresStore {
 
     async fn is_reachable(&self) -> bool {
         platform::database::is_reachable(&self.pool, PING_TIMEOUT).await
-    }
-
-    async fn run_relay(
-        &self,
-        settings: &MessagingSettings,
-        topology: Topology,
-        name: &str,
-        telemetry: &Telemetry,
-        shutdown: Shutdown,
-    ) {
-        let relay = Relay::new(
-            self.pool.clone(),
-            settings.broker.clone(),
-            settings.relay.clone(),
-            topology,
-            name,
-        )
-        .with_handoff(self.handoff.clone())
-        .with_telemetry(telemetry);
-        relay.run(shutdown).await;
-    }
-
-    async fn run_pruner(&self, settings: &MessagingSettings, shutdown: Shutdown) {
-        tokio::join!(
-            idempotency::pruner::run(self.pool.clone(), settings.retention.clone(), shutdown.clone()),
-            platform::vacuum::run(self.pool.clone(), settings.vacuum.clone(), shutdown),
-        );
-    }
-
-    async fn listen_for_ended_sagas(&self, waiters: Waiters, shutdown: Shutdown) {
-        outcomes::listen(self.pool.clone(), waiters, shutdown).await;
     }
 }
