@@ -9,6 +9,8 @@
 //!             replayed on a repeat, 422 when the key comes with another request
 //! messaging   a service process: HTTP, relay, consumer and pruner, run together
 //! parking     lists and replays parked messages (bin/parking-lot)
+//! participant the start-up stock and payment share: settings, migrations,
+//!             listener, then their process; each names only what differs
 //! pruner      deletes inbox rows and keys past their retention
 //! settings    retentions, from the environment
 //! ```
@@ -17,6 +19,7 @@ pub mod http;
 pub mod inbox;
 pub mod messaging;
 pub mod parking;
+pub mod participant;
 pub mod pruner;
 pub mod settings;
 

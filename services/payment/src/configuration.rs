@@ -1,25 +1,17 @@
-use idempotency::messaging::MessagingSettings;
-use platform::database::DatabaseSettings;
-use platform::http::HttpSettings;
-use platform::settings::SettingError;
+use idempotency::participant::{self, Service};
 
 /// The port `make up` gives the first payment replica; the default for running
 /// the service alone.
 pub const DEFAULT_PORT: u16 = 8301;
 
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub http: HttpSettings,
-    pub database: DatabaseSettings,
-    pub messaging: MessagingSettings,
+/// Names the payment service to the start-up it shares with the other saga
+/// participants.
+#[derive(Debug, Clone, Copy)]
+pub struct Payment;
+
+impl Service for Payment {
+    const NAME: &'static str = "payment";
+    const DEFAULT_PORT: u16 = DEFAULT_PORT;
 }
 
-impl Settings {
-    pub fn from_env() -> Result<Self, SettingError> {
-        Ok(Settings {
-            http: HttpSettings::from_env(DEFAULT_PORT)?,
-            database: DatabaseSettings::from_env("payment")?,
-            messaging: MessagingSettings::from_env()?,
-        })
-    }
-}
+pub type Settings = participant::Settings<Payment>;

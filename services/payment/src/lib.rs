@@ -2,8 +2,10 @@
 //!
 //! ```text
 //! main.rs           wires settings, telemetry and the application
-//! configuration.rs  settings from the environment
-//! startup.rs        Application::build: database, listener, routes
+//! configuration.rs  its name and default port; Settings from the environment
+//! startup.rs        its queue, handler, routes and migrations; Application,
+//!                   the start-up shared with the other saga participants
+//!                   (idempotency::participant)
 //! routes/           one file per resource of the `/payment` contract
 //! domain/           UserId and the answers' shapes
 //! storage/          the SQL, one function per statement

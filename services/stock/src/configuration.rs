@@ -1,25 +1,17 @@
-use idempotency::messaging::MessagingSettings;
-use platform::database::DatabaseSettings;
-use platform::http::HttpSettings;
-use platform::settings::SettingError;
+use idempotency::participant::{self, Service};
 
 /// The port `make up` gives the first stock replica; the default for running
 /// the service alone.
 pub const DEFAULT_PORT: u16 = 8201;
 
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub http: HttpSettings,
-    pub database: DatabaseSettings,
-    pub messaging: MessagingSettings,
+/// Names the stock service to the start-up it shares with the other saga
+/// participants.
+#[derive(Debug, Clone, Copy)]
+pub struct Stock;
+
+impl Service for Stock {
+    const NAME: &'static str = "stock";
+    const DEFAULT_PORT: u16 = DEFAULT_PORT;
 }
 
-impl Settings {
-    pub fn from_env() -> Result<Self, SettingError> {
-        Ok(Settings {
-            http: HttpSettings::from_env(DEFAULT_PORT)?,
-            database: DatabaseSettings::from_env("stock")?,
-            messaging: MessagingSettings::from_env()?,
-        })
-    }
-}
+pub type Settings = participant::Settings<Stock>;

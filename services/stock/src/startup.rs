@@ -1,74 +1,38 @@
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use idempotency::messaging::{MessagingSettings, Process, Subscription};
-use platform::telemetry::Telemetry;
+use idempotency::participant::{self, Participant};
+use outbox::topology::Topology;
 use sqlx::PgPool;
-use tokio::net::TcpListener;
+use sqlx::migrate::Migrator;
+use warp::{Filter, Rejection, Reply};
 
-use crate::configuration::Settings;
+use crate::configuration::Stock;
 use crate::consumers::CheckoutHandler;
-use crate::routes::routes;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
-/// A stock service whose database is ready and whose port is bound, so that
-/// callers (tests, `main`) know the port before it serves.
-#[derive(Debug)]
-pub struct Application {
-    listener: TcpListener,
-    port: u16,
-    pool: PgPool,
-    messaging: MessagingSettings,
-}
+impl Participant for Stock {
+    const QUEUE: &'static str = events::STOCK_QUEUE;
+    const MIGRATOR: &'static Migrator = &MIGRATOR;
+    type Handler = CheckoutHandler;
 
-impl Application {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let migrators = [&MIGRATOR, &outbox::MIGRATOR, &idempotency::MIGRATOR];
-        let pool = platform::database::connect_and_migrate(&settings.database, &migrators).await?;
-        let listener = settings.http.bind().await?;
-        let port = listener.local_addr()?.port();
-        tracing::info!(
-            port,
-            database = settings.database.database_name(),
-            "stock service ready"
-        );
-        Ok(Application {
-            listener,
-            port,
-            pool,
-            messaging: settings.messaging,
-        })
+    fn handler() -> CheckoutHandler {
+        CheckoutHandler
     }
 
-    pub fn port(&self) -> u16 {
-        self.port
+    fn topology() -> Topology {
+        events::topology()
     }
 
-    /// Tests read the database directly to check that nothing else changed.
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
-    /// Serves HTTP and runs the saga's relay and consumer until `shutdown`.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) {
-        let connected = Arc::new(AtomicBool::new(false));
-        let telemetry = Telemetry::new("stock");
-        let process = Process {
-            routes: platform::http::finish(&telemetry, routes(self.pool.clone(), connected.clone())),
-            listener: self.listener,
-            pool: self.pool,
-            settings: self.messaging,
-            topology: events::topology(),
-            subscription: Subscription {
-                queue: events::STOCK_QUEUE,
-                handler: CheckoutHandler,
-                connected,
-            },
-            name: format!("stock:{}", self.port),
-            telemetry,
-        };
-        process.run(shutdown).await;
+    fn routes(
+        pool: PgPool,
+        connected: Arc<AtomicBool>,
+    ) -> impl Filter<Extract = (impl Reply + 'static,), Error = Rejection> + Clone + Send + Sync + 'static
+    {
+        crate::routes::routes(pool, connected)
     }
 }
+
+/// A stock service whose database is ready and whose port is bound.
+pub type Application = participant::Application<Stock>;
