@@ -16,7 +16,12 @@ use crate::storage::{self, Charge};
 /// error, so the message is retried rather than refused.
 #[tracing::instrument(skip_all, fields(order_id = %event.order_id, saga_id = %event.saga_id))]
 pub async fn charge(tx: &mut PgConnection, event: StockReserved) -> Result<OutboxMessage, HandlerError> {
-    let user = UserId::from_trusted(event.user_id.clone());
+    // The id comes from the order service: one that is not an id is no
+    // user of ours, refused as an unknown one would be, every time alike.
+    let user = match UserId::parse(&event.user_id) {
+        Ok(user) => user,
+        Err(error) => return Ok(failed(event, error.to_string())),
+    };
     let amount = Amount::try_from(event.total_cost)?;
     let refusal = match storage::charge(&mut *tx, event.saga_id, &event.order_id, &user, amount).await? {
         Charge::Charged | Charge::ChargedBefore => None,
@@ -29,12 +34,7 @@ pub async fn charge(tx: &mut PgConnection, event: StockReserved) -> Result<Outbo
     };
     Ok(match refusal {
         None => succeeded(event, amount),
-        Some(reason) => events::message(&PaymentFailed {
-            order_id: event.order_id,
-            saga_id: event.saga_id,
-            reason,
-            occurred_at: Utc::now(),
-        }),
+        Some(reason) => failed(event, reason),
     })
 }
 
@@ -47,7 +47,9 @@ pub async fn charge_alone(
     lone: Lone<'_>,
     event: StockReserved,
 ) -> Result<Option<Vec<Stored>>, HandlerError> {
-    let user = UserId::from_trusted(event.user_id.clone());
+    let Ok(user) = UserId::parse(&event.user_id) else {
+        return Ok(None);
+    };
     let amount = Amount::try_from(event.total_cost)?;
     let (saga_id, order_id) = (event.saga_id, event.order_id.clone());
     let events = outbox::Rows::new(vec![succeeded(event, amount)]);
@@ -59,6 +61,15 @@ fn succeeded(event: StockReserved, amount: Amount) -> OutboxMessage {
         order_id: event.order_id,
         saga_id: event.saga_id,
         amount: amount.get(),
+        occurred_at: Utc::now(),
+    })
+}
+
+fn failed(event: StockReserved, reason: String) -> OutboxMessage {
+    events::message(&PaymentFailed {
+        order_id: event.order_id,
+        saga_id: event.saga_id,
+        reason,
         occurred_at: Utc::now(),
     })
 }

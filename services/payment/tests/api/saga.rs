@@ -46,3 +46,15 @@ async fn a_refused_charge_asked_again_is_refused_again_though_credit_arrived() {
     assert_eq!(again.payload["reason"], first.payload["reason"]);
     assert_eq!(credit_of(&app, &user).await, 110, "nothing charged");
 }
+
+#[tokio::test]
+async fn a_user_id_that_is_no_id_is_refused_like_an_unknown_user() {
+    let app = spawn_app().await;
+    let event = reserved("no/such user", 30);
+
+    let answer = ask(&app, events::message(&event)).await;
+
+    assert_eq!(answer.event_type, "PaymentFailed");
+    let reason = answer.payload["reason"].as_str().expect("a reason");
+    assert!(reason.contains("no/such user"), "{reason}");
+}

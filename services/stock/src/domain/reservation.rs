@@ -14,12 +14,13 @@ use crate::error::StockError;
 /// so that two sagas never wait on each other in a circle.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wanted {
-    pub lines: Vec<(String, i64)>,
+    pub lines: Vec<(ItemId, i64)>,
 }
 
 impl Wanted {
-    /// `Err` with the refusal's reason when a quantity is negative or a sum
-    /// leaves the 64-bit range.
+    /// `Err` with the refusal's reason when an item id is not one (the lines
+    /// come from another service), a quantity is negative or a sum leaves
+    /// the 64-bit range.
     pub fn from_lines(lines: &[Line]) -> Result<Self, String> {
         let mut summed: BTreeMap<&str, i64> = BTreeMap::new();
         for line in lines {
@@ -34,7 +35,10 @@ impl Wanted {
                 .checked_add(line.quantity)
                 .ok_or_else(|| format!("item {}: the quantities add up beyond any stock", line.item_id))?;
         }
-        let lines = summed.into_iter().map(|(id, q)| (id.to_owned(), q)).collect();
+        let lines = summed
+            .into_iter()
+            .map(|(id, q)| Ok((ItemId::parse(id).map_err(|error| error.to_string())?, q)))
+            .collect::<Result<_, String>>()?;
         Ok(Wanted { lines })
     }
 
@@ -47,7 +51,7 @@ impl Wanted {
     pub fn shortfall(&self, stock: &[(String, i64)]) -> Option<StockError> {
         let levels: BTreeMap<&str, i64> = stock.iter().map(|(id, s)| (id.as_str(), *s)).collect();
         self.lines.iter().find_map(|(id, quantity)| {
-            let item = ItemId::from_trusted(id.clone());
+            let item = id.clone();
             match levels.get(id.as_str()) {
                 None => Some(StockError::ItemNotFound(item)),
                 Some(level) if level < quantity => Some(StockError::InsufficientStock {
@@ -75,11 +79,13 @@ mod tests {
     fn lines_are_summed_per_item_and_sorted() {
         let wanted = Wanted::from_lines(&[line("b", 1), line("a", 2), line("b", 3)]).expect("valid");
 
-        assert_eq!(wanted.lines, vec![("a".into(), 2), ("b".into(), 4)]);
+        let lines: Vec<(&str, i64)> = wanted.lines.iter().map(|(id, q)| (id.as_str(), *q)).collect();
+        assert_eq!(lines, vec![("a", 2), ("b", 4)]);
     }
 
     #[test]
-    fn a_negative_or_overflowing_quantity_is_refused() {
+    fn a_malformed_item_id_or_a_negative_or_overflowing_quantity_is_refused() {
+        assert!(Wanted::from_lines(&[line("a b", 1)]).is_err());
         assert!(Wanted::from_lines(&[line("a", -1)]).is_err());
         assert!(Wanted::from_lines(&[line("a", i64::MAX), line("a", 1)]).is_err());
     }
