@@ -9,8 +9,10 @@ use reqwest::StatusCode;
 
 use crate::helpers::{TestApp, fresh, spawn_order_with, spawn_payment, spawn_stock_until};
 
-/// Messages and consumers of `queue`, asked without declaring it.
-async fn queue_state(broker: &BrokerSettings, queue: &str) -> (u32, u32) {
+/// Messages and consumers of `queue`, asked without declaring it; `None`
+/// while no service has declared it yet (they do once their broker
+/// connections are up, after their ports are bound).
+async fn queue_state(broker: &BrokerSettings, queue: &str) -> Option<(u32, u32)> {
     let connection = outbox::broker::connect(broker, "test probe")
         .await
         .expect("broker");
@@ -22,8 +24,8 @@ async fn queue_state(broker: &BrokerSettings, queue: &str) -> (u32, u32) {
     let queue = channel
         .queue_declare(broker.name(queue).as_str().into(), passive, FieldTable::default())
         .await
-        .expect("the queue exists");
-    (queue.message_count(), queue.consumer_count())
+        .ok()?;
+    Some((queue.message_count(), queue.consumer_count()))
 }
 
 async fn wait_for(what: &str, probe: impl AsyncFn() -> bool) {
@@ -60,9 +62,17 @@ async fn a_saga_whose_event_was_deleted_from_the_broker_finishes_by_itself() {
     let id = app.order_for(&user).await;
     app.post(&format!("/orders/addItem/{id}/{item}/1")).await;
     // No stock consumer: the saga's first event waits in the stock queue.
+    wait_for("the stock consumer up", async || {
+        queue_state(&broker, events::STOCK_QUEUE)
+            .await
+            .is_some_and(|(_, consumers)| consumers == 1)
+    })
+    .await;
     stop_stock.send(()).expect("the stock service runs");
     wait_for("the stock consumer gone", async || {
-        queue_state(&broker, events::STOCK_QUEUE).await.1 == 0
+        queue_state(&broker, events::STOCK_QUEUE)
+            .await
+            .is_some_and(|(_, consumers)| consumers == 0)
     })
     .await;
 
@@ -72,7 +82,9 @@ async fn a_saga_whose_event_was_deleted_from_the_broker_finishes_by_itself() {
             .send(),
     );
     wait_for("CheckoutRequested in the stock queue", async || {
-        queue_state(&broker, events::STOCK_QUEUE).await.0 == 1
+        queue_state(&broker, events::STOCK_QUEUE)
+            .await
+            .is_some_and(|(messages, _)| messages == 1)
     })
     .await;
     let connection = outbox::broker::connect(&broker, "test purge")
