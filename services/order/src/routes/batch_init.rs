@@ -7,7 +7,7 @@ use serde::Serialize;
 use warp::{Filter, Rejection, Reply};
 
 use crate::error::OrderError;
-use crate::storage::{OrderStore, OrderWrites, answer, operation};
+use crate::storage::{OrderStore, OrderWrites, effect, json_result};
 
 pub fn route(store: Arc<dyn OrderStore>) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     warp::path!("orders" / "batch_init" / String / String / String / String)
@@ -21,9 +21,9 @@ pub fn route(store: Arc<dyn OrderStore>) -> impl Filter<Extract = (impl Reply,),
              price: String,
              request,
              store: Arc<dyn OrderStore>| async move {
-                let init = operation(move |writes| {
+                let init = effect(move |writes| {
                     let sizes = (n.clone(), n_items.clone(), n_users.clone(), price.clone());
-                    Box::pin(async move { answer(batch_init(writes, sizes).await) })
+                    Box::pin(async move { json_result(batch_init(writes, sizes).await) })
                 });
                 store.execute(request, init).await.into_response()
             },

@@ -8,7 +8,7 @@ use super::State;
 use crate::domain::{ItemId, Order, OrderId, OrderStatus, UserId};
 use crate::error::OrderError;
 use crate::peers::Peers;
-use crate::storage::{OrderWrites, answer, operation};
+use crate::storage::{OrderWrites, effect, json_result};
 
 pub fn routes(state: State) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     let create = warp::path!("orders" / "create" / String)
@@ -17,9 +17,9 @@ pub fn routes(state: State) -> impl Filter<Extract = (impl Reply,), Error = Reje
         .and(with_state(state.clone()))
         .then(|user: String, request, state: State| async move {
             let peers = state.peers.clone();
-            let create = operation(move |writes| {
+            let create = effect(move |writes| {
                 let (peers, user) = (peers.clone(), user.clone());
-                Box::pin(async move { answer(create(writes, peers, user).await) })
+                Box::pin(async move { json_result(create(writes, peers, user).await) })
             });
             state.store.execute(request, create).await.into_response()
         });
@@ -35,9 +35,9 @@ pub fn routes(state: State) -> impl Filter<Extract = (impl Reply,), Error = Reje
         .then(
             |order: String, item: String, quantity: String, request, state: State| async move {
                 let peers = state.peers.clone();
-                let add = operation(move |writes| {
+                let add = effect(move |writes| {
                     let (peers, line) = (peers.clone(), (order.clone(), item.clone(), quantity.clone()));
-                    Box::pin(async move { answer(add_item(writes, peers, line).await) })
+                    Box::pin(async move { json_result(add_item(writes, peers, line).await) })
                 });
                 state.store.execute(request, add).await.into_response()
             },

@@ -15,4 +15,4 @@ pub mod mongo;
 pub use chores::StoreChores;
 pub use error::StoreError;
 pub use open::{Opened, open};
-pub use store::{Answer, Applied, Operation, OrderStore, OrderWrites, Shutdown, answer, operation};
+pub use store::{Applied, Effect, EffectResult, OrderStore, OrderWrites, Shutdown, effect, json_result};

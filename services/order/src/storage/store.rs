@@ -27,12 +27,12 @@ pub struct Applied {
 pub type Shutdown = Shared<BoxFuture<'static, ()>>;
 
 /// What a request's effect answers: a JSON body, or why it did not happen.
-pub type Answer = Result<serde_json::Value, OrderError>;
+pub type EffectResult = Result<serde_json::Value, OrderError>;
 
 /// A mutating request's effect, run by [`OrderStore::execute`] with the
 /// writes of one transaction. It may be run again from the start when the
 /// store retries a transaction that conflicted, hence `Fn`.
-pub type Operation = Box<dyn for<'w> Fn(&'w mut dyn OrderWrites) -> BoxFuture<'w, Answer> + Send + Sync>;
+pub type Effect = Box<dyn for<'w> Fn(&'w mut dyn OrderWrites) -> BoxFuture<'w, EffectResult> + Send + Sync>;
 
 /// The writes a request may make, all inside the transaction that also
 /// stores its `Idempotency-Key` and answer.
@@ -71,11 +71,11 @@ pub trait OrderWrites: Send {
 /// [`super::StoreChores`], run by `startup`.
 #[async_trait]
 pub trait OrderStore: Send + Sync + Debug {
-    /// Runs `operation` at most once per `Idempotency-Key`: the key, the
+    /// Runs `effect` at most once per `Idempotency-Key`: the key, the
     /// request and the answer are stored with the effect; 2xx and 4xx are
     /// replayed to a repeat, a 5xx is not stored. The routes send what it
     /// came to.
-    async fn execute(&self, request: IdempotentRequest, operation: Operation) -> KeyedAnswer;
+    async fn execute(&self, request: IdempotentRequest, effect: Effect) -> KeyedAnswer;
 
     async fn find_order(&self, id: &OrderId) -> Result<Option<Order>, OrderError>;
 
@@ -138,16 +138,16 @@ pub trait OrderStore: Send + Sync + Debug {
     async fn is_reachable(&self) -> bool;
 }
 
-/// Boxes a closure as an [`Operation`]; taking it through this bound lets
+/// Boxes a closure as an [`Effect`]; taking it through this bound lets
 /// the compiler see that the future borrows the writes it is given.
-pub fn operation<F>(effect: F) -> Operation
+pub fn effect<F>(effect: F) -> Effect
 where
-    F: for<'w> Fn(&'w mut dyn OrderWrites) -> BoxFuture<'w, Answer> + Send + Sync + 'static,
+    F: for<'w> Fn(&'w mut dyn OrderWrites) -> BoxFuture<'w, EffectResult> + Send + Sync + 'static,
 {
     Box::new(effect)
 }
 
-/// A handler's result as an [`Answer`].
-pub fn answer<T: serde::Serialize>(result: Result<T, OrderError>) -> Answer {
+/// A handler's result as an [`EffectResult`].
+pub fn json_result<T: serde::Serialize>(result: Result<T, OrderError>) -> EffectResult {
     result.map(|body| serde_json::to_value(body).unwrap_or_default())
 }

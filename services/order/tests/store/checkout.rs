@@ -214,7 +214,7 @@ pub async fn batch_init_leaves_an_order_being_checked_out_as_it_is(Opened { stor
                 key: None,
                 fingerprint: "POST /orders/batch_init".into(),
             },
-            order::storage::operation(move |writes| {
+            order::storage::effect(move |writes| {
                 Box::pin(async move {
                     let left = writes
                         .batch_init(sizes("3"), sizes("5"), sizes("5"), cost)

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use idempotency::http::{IdempotentRequest, KeyedAnswer};
 use order::domain::{ItemId, OrderId, OrderStatus, UserId};
 use order::error::OrderError;
-use order::storage::{Opened, Operation, OrderStore, operation};
+use order::storage::{Effect, Opened, OrderStore, effect};
 use platform::domain::{Amount, Quantity};
 use serde_json::json;
 use warp::http::StatusCode;
@@ -24,12 +24,12 @@ fn keyed(key: &str, fingerprint: &str) -> IdempotentRequest {
     }
 }
 
-fn create(order: &str, user: &str) -> Operation {
+fn create(order: &str, user: &str) -> Effect {
     let (order, user) = (
         OrderId::from_trusted(order.into()),
         UserId::from_trusted(user.into()),
     );
-    operation(move |writes| {
+    effect(move |writes| {
         let (order, user) = (order.clone(), user.clone());
         Box::pin(async move {
             writes.insert_order(&order, &user).await?;
@@ -38,14 +38,14 @@ fn create(order: &str, user: &str) -> Operation {
     })
 }
 
-fn add_line(order: &str, item: &str, quantity: i64, cost: i64) -> Operation {
+fn add_line(order: &str, item: &str, quantity: i64, cost: i64) -> Effect {
     let (order, item) = (
         OrderId::from_trusted(order.into()),
         ItemId::from_trusted(item.into()),
     );
     let quantity = Quantity::parse(&quantity.to_string()).expect("a quantity");
     let cost = Amount::try_from(cost).expect("an amount");
-    operation(move |writes| {
+    effect(move |writes| {
         let (order, item) = (order.clone(), item.clone());
         Box::pin(async move {
             match writes.append_line(&order, &item, quantity, cost).await? {
@@ -113,7 +113,7 @@ pub async fn a_keyed_request_runs_once_and_replays_its_answer(Opened { store, ..
     let runs = Arc::new(AtomicUsize::new(0));
     let counted = |runs: Arc<AtomicUsize>| {
         let add = add_line("o-1", "a", 1, 5);
-        operation(move |writes| {
+        effect(move |writes| {
             runs.fetch_add(1, Ordering::SeqCst);
             add(writes)
         })

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{Order, OrderState, OrderStatus, TimelineEntry};
 
 /// An order in the `orders` collection. `_id` is the order id, the hashed
-/// shard key, so every operation on one order goes to one shard.
+/// shard key, so every write of one order goes to one shard.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderDocument {
     #[serde(rename = "_id")]

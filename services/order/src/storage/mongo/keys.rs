@@ -11,7 +11,7 @@ use super::setup::Collections;
 use super::transaction::{Finish, in_transaction, is_duplicate_key};
 use super::writes::MongoWrites;
 use crate::error::OrderError;
-use crate::storage::{Operation, StoreError};
+use crate::storage::{Effect, StoreError};
 
 /// What became of a keyed request.
 enum Keyed {
@@ -21,19 +21,15 @@ enum Keyed {
     Taken,
 }
 
-pub async fn execute(
-    collections: &Collections,
-    request: IdempotentRequest,
-    operation: Operation,
-) -> KeyedAnswer {
+pub async fn execute(collections: &Collections, request: IdempotentRequest, effect: Effect) -> KeyedAnswer {
     let Some(raw_key) = request.key else {
-        return run_unkeyed(collections, &operation).await;
+        return run_unkeyed(collections, &effect).await;
     };
     let key = match IdempotencyKey::try_from(raw_key.as_str()) {
         Ok(key) => key,
         Err(message) => return KeyedAnswer::bad_key(message),
     };
-    match run_keyed(collections, &key, &request.fingerprint, &operation).await {
+    match run_keyed(collections, &key, &request.fingerprint, &effect).await {
         Ok(Keyed::Ran(status, body)) => KeyedAnswer::Ran { status, body },
         Ok(Keyed::Taken) => match load(collections, &key).await {
             Ok(saved) => KeyedAnswer::replay(&key, &request.fingerprint, saved),
@@ -45,14 +41,14 @@ pub async fn execute(
 
 /// Without a key, each write stands alone, as in PostgreSQL outside a
 /// transaction: every one of them changes a single document.
-async fn run_unkeyed(collections: &Collections, operation: &Operation) -> KeyedAnswer {
+async fn run_unkeyed(collections: &Collections, effect: &Effect) -> KeyedAnswer {
     let answer = match collections.client.start_session().await {
         Ok(mut session) => {
             let mut writes = MongoWrites {
                 collections,
                 session: &mut session,
             };
-            operation(&mut writes).await
+            effect(&mut writes).await
         }
         Err(error) => Err(error.into()),
     };
@@ -67,10 +63,10 @@ async fn run_keyed(
     collections: &Collections,
     key: &IdempotencyKey,
     fingerprint: &str,
-    operation: &Operation,
+    effect: &Effect,
 ) -> Result<Keyed, mongodb::error::Error> {
     let ran = in_transaction(&collections.client, |mut session| async move {
-        let result = attempt(collections, key, fingerprint, operation, &mut session).await;
+        let result = attempt(collections, key, fingerprint, effect, &mut session).await;
         (session, result)
     })
     .await?;
@@ -90,7 +86,7 @@ async fn attempt(
     collections: &Collections,
     key: &IdempotencyKey,
     fingerprint: &str,
-    operation: &Operation,
+    effect: &Effect,
     session: &mut ClientSession,
 ) -> Result<Finish<Keyed>, mongodb::error::Error> {
     let claim = key_document(key, fingerprint, StatusCode::ACCEPTED, &serde_json::Value::Null)?;
@@ -104,7 +100,7 @@ async fn attempt(
         other => other?,
     };
     let mut writes = MongoWrites { collections, session };
-    let answer = operation(&mut writes).await;
+    let answer = effect(&mut writes).await;
     if let Err(OrderError::Database(StoreError::MongoDb(error))) = answer {
         // Also a conflict inside the effect: the transaction starts over.
         return Err(error);

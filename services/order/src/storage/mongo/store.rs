@@ -18,7 +18,7 @@ use super::{keys, orders, outcomes, saga};
 use crate::configuration::MongoSettings;
 use crate::domain::{Order, OrderId, OrderState, SagaStep, Started, TimelineEntry};
 use crate::error::OrderError;
-use crate::storage::{Operation, OrderStore, Shutdown, StoreChores};
+use crate::storage::{Effect, OrderStore, Shutdown, StoreChores};
 use crate::waiters::Waiters;
 
 /// How long the server may take to answer a health check's ping.
@@ -98,8 +98,8 @@ impl StoreChores for MongoChores {
 
 #[async_trait]
 impl OrderStore for MongoStore {
-    async fn execute(&self, request: IdempotentRequest, operation: Operation) -> KeyedAnswer {
-        keys::execute(&self.collections, request, operation).await
+    async fn execute(&self, request: IdempotentRequest, effect: Effect) -> KeyedAnswer {
+        keys::execute(&self.collections, request, effect).await
     }
 
     async fn find_order(&self, id: &OrderId) -> Result<Option<Order>, OrderError> {

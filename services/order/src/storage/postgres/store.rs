@@ -17,7 +17,7 @@ use crate::domain::{
     Ended, NewSaga, Order, OrderId, OrderState, Plan, SagaStep, Started, TimelineEntry, plan, redrive,
 };
 use crate::error::OrderError;
-use crate::storage::{Applied, Operation, OrderStore, Shutdown, StoreChores};
+use crate::storage::{Applied, Effect, OrderStore, Shutdown, StoreChores};
 use crate::waiters::Waiters;
 
 /// How many times a checkout decides again when the order keeps changing
@@ -100,9 +100,9 @@ impl StoreChores for PostgresChores {
 
 #[async_trait]
 impl OrderStore for PostgresStore {
-    async fn execute(&self, request: IdempotentRequest, operation: Operation) -> KeyedAnswer {
+    async fn execute(&self, request: IdempotentRequest, effect: Effect) -> KeyedAnswer {
         idempotency::http::execute_keyed(&self.pool, request, move |conn| {
-            Box::pin(async move { operation(&mut PgWrites { conn }).await })
+            Box::pin(async move { effect(&mut PgWrites { conn }).await })
         })
         .await
     }
