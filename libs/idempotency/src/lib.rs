@@ -24,8 +24,8 @@ pub mod pruner;
 pub mod settings;
 
 pub use consumer::{
-    AloneRow, ApplyOnce, Batched, Consumer, Handler, HandlerError, IncomingMessage, Lone, Outcome,
-    QueueConsumer,
+    ApplyOnce, Batched, Consumer, Handler, HandlerError, IncomingMessage, Lone, Outcome, QueueConsumer,
+    WrittenRow,
 };
 /// For [`applied_alone!`], which embeds the outbox's insert.
 #[doc(hidden)]

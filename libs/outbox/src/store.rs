@@ -68,7 +68,7 @@ macro_rules! returning {
 pub async fn enqueue(executor: &mut PgConnection, message: &OutboxMessage) -> Result<Stored, DbError> {
     let message = message.clone().traced_by(&tracing::Span::current());
     // The single-row form: unpacking arrays costs more than it saves here.
-    let (position, _, older): (i64, Uuid, Vec<i64>) = sqlx::query_as(concat!(
+    let row: InsertedRow = sqlx::query_as(concat!(
         "INSERT INTO outbox (message_id, exchange, routing_key, event_type, schema_version, \
                              aggregate_id, payload, traceparent) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -85,9 +85,9 @@ pub async fn enqueue(executor: &mut PgConnection, message: &OutboxMessage) -> Re
     .fetch_one(executor)
     .await?;
     Ok(Stored {
-        position,
+        position: row.position,
         message,
-        older,
+        older: row.older,
     })
 }
 
@@ -119,8 +119,13 @@ macro_rules! insert_rows {
     };
 }
 
-/// What [`insert_rows!`] returns for each row.
-pub type InsertedRow = (i64, Uuid, Vec<i64>);
+/// What [`insert_rows!`] returns for each row (see `returning!`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct InsertedRow {
+    pub position: i64,
+    pub message_id: Uuid,
+    pub older: Vec<i64>,
+}
 
 /// Events for the outbox, written by one statement, which may be the
 /// caller's own: a step that writes its state and its events in one
@@ -166,12 +171,14 @@ impl Rows {
             .messages
             .into_iter()
             .filter_map(|message| {
-                let at = inserted.iter().position(|(_, id, _)| *id == message.message_id)?;
-                let (position, _, older) = inserted.swap_remove(at);
+                let at = inserted
+                    .iter()
+                    .position(|row| row.message_id == message.message_id)?;
+                let row = inserted.swap_remove(at);
                 Some(Stored {
-                    position,
+                    position: row.position,
                     message,
-                    older,
+                    older: row.older,
                 })
             })
             .collect();

@@ -4,7 +4,7 @@
 //! half at 8 clients in our benchmark), and the transactional path costs a begin, the step's statements, the
 //! inbox-and-outbox statement and a commit: five round trips and as many
 //! wake-ups of the database and the service, where this takes one.
-use outbox::{Rows, Stored};
+use outbox::{InsertedRow, Rows, Stored};
 use sqlx::Postgres;
 use sqlx::postgres::PgArguments;
 use sqlx::query::QueryAs;
@@ -12,10 +12,27 @@ use uuid::Uuid;
 
 use super::IncomingMessage;
 
-/// A row of an [`applied_alone!`] statement's answer: an event written
-/// (with its position and the older rows of its aggregate), or, with no
-/// position, the message recorded in the inbox.
-pub type AloneRow = (Option<i64>, Uuid, Option<Vec<i64>>);
+/// A row of the answer of a statement that records messages in the inbox
+/// and writes their events ([`applied_alone!`], and a batch's record and
+/// enqueue): an event written, with its position and the older rows of its
+/// aggregate, or, with neither, a message recorded in the inbox.
+#[derive(Debug, sqlx::FromRow)]
+pub struct WrittenRow {
+    pub position: Option<i64>,
+    pub message_id: Uuid,
+    pub older: Option<Vec<i64>>,
+}
+
+impl WrittenRow {
+    /// The event this row wrote; `None` for an inbox record.
+    pub fn inserted(self) -> Option<InsertedRow> {
+        Some(InsertedRow {
+            position: self.position?,
+            message_id: self.message_id,
+            older: self.older.unwrap_or_default(),
+        })
+    }
+}
 
 /// The statement of a step's common case, applied once without a
 /// transaction. `$step` is the step's own CTEs: they may read `unseen`,
@@ -61,7 +78,7 @@ impl Lone<'_> {
         &self,
         statement: &'static str,
         events: &Rows,
-    ) -> QueryAs<'static, Postgres, AloneRow, PgArguments> {
+    ) -> QueryAs<'static, Postgres, WrittenRow, PgArguments> {
         events
             .bind(sqlx::query_as(statement))
             .bind(self.consumer.to_owned())
@@ -70,16 +87,11 @@ impl Lone<'_> {
 
     /// What the statement wrote: the events, when it applied the message;
     /// `None` when it wrote nothing.
-    pub fn written(events: Rows, answer: Vec<AloneRow>) -> Option<Vec<Stored>> {
-        let (inserted, recorded): (Vec<_>, Vec<_>) =
-            answer.into_iter().partition(|(position, ..)| position.is_some());
-        if recorded.is_empty() {
+    pub fn written(events: Rows, answer: Vec<WrittenRow>) -> Option<Vec<Stored>> {
+        if answer.iter().all(|row| row.position.is_some()) {
             return None;
         }
-        let inserted = inserted
-            .into_iter()
-            .filter_map(|(position, id, older)| Some((position?, id, older.unwrap_or_default())))
-            .collect();
+        let inserted = answer.into_iter().filter_map(WrittenRow::inserted).collect();
         Some(events.stored(inserted))
     }
 }

@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use tracing::Instrument;
 use uuid::Uuid;
 
-use super::{Handler, HandlerError, IncomingMessage, Lone, Outcome};
+use super::{Handler, HandlerError, IncomingMessage, Lone, Outcome, WrittenRow};
 
 /// A message of a batch, with the span it is handled in: the events its
 /// handler enqueues carry that span's trace on.
@@ -169,23 +169,20 @@ impl<H: Handler> PgInbox<H> {
         let mut tx = self.pool.begin().await?;
         let emitted = self.handle_all(&mut tx, messages.iter().copied()).await?;
         let rows = outbox::Rows::new(emitted);
-        let written: Vec<(Option<i64>, Uuid, Option<Vec<i64>>)> = rows
+        let written: Vec<WrittenRow> = rows
             .bind(sqlx::query_as(RECORD_AND_ENQUEUE))
             .bind(consumer)
             .bind(&ids)
             .fetch_all(&mut *tx)
             .await
             .map_err(DbError::from)?;
-        let recorded = written.iter().filter(|(position, ..)| position.is_none()).count();
+        let recorded = written.iter().filter(|row| row.position.is_none()).count();
         if recorded < ids.len() {
             tx.rollback().await.map_err(DbError::from)?;
             return Ok(None);
         }
         tx.commit().await.map_err(DbError::from)?;
-        let inserted = written
-            .into_iter()
-            .filter_map(|(position, id, older)| Some((position?, id, older.unwrap_or_default())))
-            .collect();
+        let inserted = written.into_iter().filter_map(WrittenRow::inserted).collect();
         self.hand_off(rows.stored(inserted));
         Ok(Some(vec![Outcome::Applied; messages.len()]))
     }

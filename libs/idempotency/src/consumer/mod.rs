@@ -32,7 +32,7 @@ mod run;
 mod settle;
 mod single;
 
-pub use alone::{AloneRow, Lone};
+pub use alone::{Lone, WrittenRow};
 pub use apply::{ApplyOnce, Batched, PgInbox};
 pub use handler::{Handler, HandlerError, Outcome};
 pub use message::{IncomingMessage, headers};
