@@ -11,18 +11,13 @@
 //! alternate, `BENCH_ROUNDS` (3) of each, starting with the other mode each
 //! round, so that load from elsewhere on the machine hits both alike; the
 //! medians and their ratio are printed.
-#[path = "../tests/api/helpers.rs"]
-#[allow(dead_code)]
-mod helpers;
-
 use std::process::Command;
 use std::time::Instant;
 
 use futures::StreamExt;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use reqwest::StatusCode;
-
-use crate::helpers::{TestApp, spawn_app};
+use test_support::{System, spawn_system};
 
 /// Set in a run's environment: `off` or `on`.
 const MODE: &str = "BENCH_TRACING";
@@ -114,7 +109,7 @@ fn run(traced: bool) {
 
 async fn measure() -> (usize, f64) {
     let (count, concurrency) = (env("BENCH_CHECKOUTS", 200), env("BENCH_CONCURRENCY", 16));
-    let app = spawn_app().await;
+    let app = spawn_system(1).await;
     let orders = arrange(&app, count, concurrency).await;
     let started = Instant::now();
     let statuses: Vec<StatusCode> = futures::stream::iter(&orders)
@@ -132,7 +127,7 @@ async fn measure() -> (usize, f64) {
 
 /// `count` one-line orders over 20 users and 20 items with plenty of
 /// credit and stock, so that every checkout pays.
-async fn arrange(app: &TestApp, count: usize, concurrency: usize) -> Vec<String> {
+async fn arrange(app: &System, count: usize, concurrency: usize) -> Vec<String> {
     let mut users = Vec::new();
     let mut items = Vec::new();
     for _ in 0..20 {

@@ -2,18 +2,13 @@
 //! the consumers of all three services, linked across the broker. A tracer
 //! provider is process-wide, so this test has a binary of its own, whose
 //! subscriber sends every span to an in-memory exporter.
-#[path = "api/helpers.rs"]
-#[allow(dead_code)]
-mod helpers;
-
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
 use opentelemetry::trace::{SpanId, SpanKind, TraceId};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use reqwest::StatusCode;
-
-use crate::helpers::{TestApp, spawn_app};
+use test_support::spawn_system;
 
 /// The caller's span, as a client that traces would send it.
 const CALLER_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -30,12 +25,13 @@ async fn a_checkout_is_one_trace_across_three_services_with_parent_links_across_
         platform::telemetry::install(Some(&provider), logs),
         "the first subscriber"
     );
-    let app = spawn_app().await;
-    let order = one_line_order(&app).await;
+    let app = spawn_system(1).await;
+    let order = app.one_line_order().await;
 
     let response = app
+        .order
         .client
-        .post(format!("{}/orders/checkout/{order}", app.address))
+        .post(format!("{}/orders/checkout/{order}", app.order.address))
         .header("traceparent", format!("00-{CALLER_TRACE}-{CALLER_SPAN}-01"))
         .send()
         .await
@@ -45,7 +41,7 @@ async fn a_checkout_is_one_trace_across_three_services_with_parent_links_across_
     let trace = TraceId::from_hex(CALLER_TRACE).expect("a trace id");
     // Three deliveries, one per step of the saga. The order's consumer
     // ends its span just after the saga's answer.
-    let complete = platform::testing::eventually(Duration::from_secs(10), || async {
+    let complete = test_support::eventually(Duration::from_secs(10), || async {
         of_kind(&spans_of(&exporter, trace), SpanKind::Consumer).len() == 3
     });
     let complete = complete.await;
@@ -92,15 +88,6 @@ async fn a_checkout_is_one_trace_across_three_services_with_parent_links_across_
         ]
     );
     let _ = provider.shutdown();
-}
-
-async fn one_line_order(app: &TestApp) -> String {
-    let user = app.user_with(10).await;
-    let item = app.item_with(3, 5).await;
-    let order = app.order_for(&user).await;
-    let (status, body) = app.post(&format!("/orders/addItem/{order}/{item}/1")).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    order
 }
 
 fn spans_of(exporter: &InMemorySpanExporter, trace: TraceId) -> Vec<SpanData> {

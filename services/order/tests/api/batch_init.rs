@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use reqwest::StatusCode;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{snapshot, spawn_app};
 
 #[tokio::test]
 async fn batch_init_creates_unpaid_orders_of_two_random_items() {
@@ -41,7 +41,7 @@ async fn a_second_batch_init_replaces_the_rows_of_the_same_ids() {
     let app = spawn_app().await;
     app.post("/orders/batch_init/10/5/5/1").await;
     sqlx::query("UPDATE orders SET paid = TRUE, status = 'paid'")
-        .execute(&app.pool)
+        .execute(&app.order.pool)
         .await
         .expect("orders marked paid");
 
@@ -58,5 +58,5 @@ async fn a_second_batch_init_replaces_the_rows_of_the_same_ids() {
         (order["paid"].clone(), order["total_cost"].clone()),
         (true.into(), 2.into())
     );
-    assert_eq!(app.snapshot().await.len(), 10);
+    assert_eq!(snapshot(&app.order).await.len(), 10);
 }

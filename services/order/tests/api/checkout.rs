@@ -2,17 +2,12 @@
 use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::json;
+use test_support::System;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{credit_of, spawn_app, stock_of};
 
 /// An order of `quantity` units of a fresh item, for a fresh user.
-async fn order(
-    app: &TestApp,
-    price: i64,
-    stock: i64,
-    credit: i64,
-    quantity: i64,
-) -> (String, String, String) {
+async fn order(app: &System, price: i64, stock: i64, credit: i64, quantity: i64) -> (String, String, String) {
     let user = app.user_with(credit).await;
     let item = app.item_with(price, stock).await;
     let order = app.order_for(&user).await;
@@ -24,7 +19,7 @@ async fn order(
 }
 
 /// The saga's status and the events of its timeline, from the status endpoint.
-async fn saga(app: &TestApp, order: &str) -> (String, Vec<String>) {
+async fn saga(app: &System, order: &str) -> (String, Vec<String>) {
     let (_, body) = app.get(&format!("/orders/status/{order}")).await;
     let steps = body["timeline"]
         .as_array()
@@ -43,7 +38,10 @@ async fn a_checkout_takes_stock_and_credit_and_pays_the_order() {
     let (status, body) = app.post(&format!("/orders/checkout/{order}")).await;
 
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!((app.stock_of(&item).await, app.credit_of(&user).await), (3, 4));
+    assert_eq!(
+        (stock_of(&app, &item).await, credit_of(&app, &user).await),
+        (3, 4)
+    );
     assert_eq!(app.get(&format!("/orders/find/{order}")).await.1["paid"], true);
     let (status, steps) = saga(&app, &order).await;
     assert_eq!(steps, ["CheckoutRequested", "PaymentSucceeded"]);
@@ -65,7 +63,10 @@ async fn not_enough_stock_is_a_409_and_nothing_was_taken() {
             .contains("less than 2 in stock"),
         "{body}"
     );
-    assert_eq!((app.stock_of(&item).await, app.credit_of(&user).await), (1, 10));
+    assert_eq!(
+        (stock_of(&app, &item).await, credit_of(&app, &user).await),
+        (1, 10)
+    );
     assert_eq!(app.get(&format!("/orders/find/{order}")).await.1["paid"], false);
 }
 
@@ -84,14 +85,20 @@ async fn not_enough_credit_gives_the_stock_back_before_the_409_and_a_retry_after
             .contains("less than 5 credit"),
         "{body}"
     );
-    assert_eq!((app.stock_of(&item).await, app.credit_of(&user).await), (10, 4));
+    assert_eq!(
+        (stock_of(&app, &item).await, credit_of(&app, &user).await),
+        (10, 4)
+    );
 
-    app.post_to(&app.payment_address, &format!("/payment/add_funds/{user}/1"))
-        .await;
+    let (status, body) = app.payment.post(&format!("/payment/add_funds/{user}/1")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = app.post(&format!("/orders/checkout/{order}")).await;
 
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!((app.stock_of(&item).await, app.credit_of(&user).await), (9, 0));
+    assert_eq!(
+        (stock_of(&app, &item).await, credit_of(&app, &user).await),
+        (9, 0)
+    );
     let (_, steps) = saga(&app, &order).await;
     assert_eq!(
         steps,
@@ -126,7 +133,10 @@ async fn a_paid_order_checked_out_again_answers_2xx_and_charges_nothing() {
         (status, body),
         (StatusCode::OK, json!({"order_id": order, "paid": true}))
     );
-    assert_eq!((app.stock_of(&item).await, app.credit_of(&user).await), (4, 8));
+    assert_eq!(
+        (stock_of(&app, &item).await, credit_of(&app, &user).await),
+        (4, 8)
+    );
 }
 
 #[tokio::test]
@@ -141,7 +151,10 @@ async fn concurrent_checkouts_of_one_order_join_one_saga_and_charge_once() {
         answers.iter().all(|(status, _)| *status == StatusCode::OK),
         "{answers:?}"
     );
-    assert_eq!((app.stock_of(&item).await, app.credit_of(&user).await), (4, 8));
+    assert_eq!(
+        (stock_of(&app, &item).await, credit_of(&app, &user).await),
+        (4, 8)
+    );
 }
 
 #[tokio::test]

@@ -3,8 +3,9 @@ use std::collections::HashMap;
 
 use futures::future::join_all;
 use reqwest::StatusCode;
+use test_support::{System, spawn_system};
 
-use crate::helpers::{TestApp, spawn_system};
+use crate::helpers::stock_of;
 
 /// 1 000 users with 1 credit, orders of one unit of one item with stock
 /// 100 at price 1, all checked out at once across both order replicas.
@@ -30,7 +31,7 @@ async fn a_thousand_concurrent_checkouts_of_a_hundred_units_sell_exactly_a_hundr
         "{answers:?}"
     );
     assert_eq!(paid.iter().filter(|p| **p).count(), 100);
-    assert_eq!(app.stock_of(&item).await, 0);
+    assert_eq!(stock_of(&app, &item).await, 0);
     let credits = credits(&app).await;
     let flags = paid_flags(&app).await;
     for ((order, user), paid) in orders.iter().zip(&paid) {
@@ -95,17 +96,20 @@ async fn multi_item_orders_leave_stock_and_credit_matching_the_answers() {
         }
     }
     for (item, stock) in items.iter().zip(stocks) {
-        let left = app.stock_of(item).await;
+        let left = stock_of(&app, item).await;
         assert!(left >= 0);
         assert_eq!(left + taken.get(item).copied().unwrap_or(0), stock, "item {item}");
     }
 }
 
 /// Checks every order out at once, alternating between the order replicas.
-async fn checkout_all(app: &TestApp, orders: &[(String, String)]) -> Vec<StatusCode> {
+async fn checkout_all(app: &System, orders: &[(String, String)]) -> Vec<StatusCode> {
     let requests = orders.iter().enumerate().map(|(n, (order, _))| {
         let base = &app.order_addresses[n % app.order_addresses.len()];
-        app.client.post(format!("{base}/orders/checkout/{order}")).send()
+        app.order
+            .client
+            .post(format!("{base}/orders/checkout/{order}"))
+            .send()
     });
     join_all(requests)
         .await
@@ -114,27 +118,27 @@ async fn checkout_all(app: &TestApp, orders: &[(String, String)]) -> Vec<StatusC
         .collect()
 }
 
-async fn credits(app: &TestApp) -> HashMap<String, i64> {
+async fn credits(app: &System) -> HashMap<String, i64> {
     sqlx::query_as::<_, (String, i64)>("SELECT id, credit FROM users")
-        .fetch_all(&app.payment_pool)
+        .fetch_all(&app.payment.pool)
         .await
         .expect("users")
         .into_iter()
         .collect()
 }
 
-async fn paid_flags(app: &TestApp) -> HashMap<String, bool> {
+async fn paid_flags(app: &System) -> HashMap<String, bool> {
     sqlx::query_as::<_, (String, bool)>("SELECT id, paid FROM orders")
-        .fetch_all(&app.pool)
+        .fetch_all(&app.order.pool)
         .await
         .expect("orders")
         .into_iter()
         .collect()
 }
 
-async fn order_costs(app: &TestApp) -> HashMap<String, i64> {
+async fn order_costs(app: &System) -> HashMap<String, i64> {
     sqlx::query_as::<_, (String, i64)>("SELECT id, total_cost FROM orders")
-        .fetch_all(&app.pool)
+        .fetch_all(&app.order.pool)
         .await
         .expect("orders")
         .into_iter()

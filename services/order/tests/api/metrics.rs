@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
+use test_support::System;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::spawn_app;
 
 /// Series every service exposes: its relay, its consumer, its pool.
 const COMMON: &[&str] = &[
@@ -21,15 +22,15 @@ const COMMON: &[&str] = &[
 #[tokio::test]
 async fn every_service_exposes_its_series_after_a_checkout() {
     let app = spawn_app().await;
-    let order = one_line_order(&app).await;
+    let order = app.one_line_order().await;
 
     let (status, body) = app.post(&format!("/orders/checkout/{order}")).await;
 
     assert_eq!(status, StatusCode::OK, "{body}");
     let expected = [
-        (app.address.as_str(), "order.checkout", "PaymentSucceeded"),
-        (app.stock_address.as_str(), "stock.checkout", "CheckoutRequested"),
-        (app.payment_address.as_str(), "payment.checkout", "StockReserved"),
+        (app.order.address.as_str(), "order.checkout", "PaymentSucceeded"),
+        (app.stock.address.as_str(), "stock.checkout", "CheckoutRequested"),
+        (app.payment.address.as_str(), "payment.checkout", "StockReserved"),
     ];
     for (address, queue, event) in expected {
         let mut series: Vec<String> = COMMON.iter().map(|s| (*s).to_owned()).collect();
@@ -40,13 +41,13 @@ async fn every_service_exposes_its_series_after_a_checkout() {
             "consumer_duplicates_skipped_total{{queue=\"{queue}\"}} 0"
         ));
         series.push(format!("consumer_messages_parked_total{{queue=\"{queue}\"}} 0"));
-        if address == app.address {
+        if address == app.order.address {
             series.push("checkout_requests_total{outcome=\"paid\"} 1".into());
             series.push("checkout_duration_seconds_count{outcome=\"paid\"} 1".into());
         }
         // A consumer counts a message after its ack, just after the
         // commit that let the saga go on: poll briefly.
-        let all_there = platform::testing::eventually(Duration::from_secs(5), || async {
+        let all_there = test_support::eventually(Duration::from_secs(5), || async {
             missing(&metrics(&app, address).await, &series).is_empty()
         });
         assert!(
@@ -62,14 +63,16 @@ async fn metrics_are_prometheus_text_and_only_at_the_top_level_path() {
     let app = spawn_app().await;
 
     let response = app
+        .order
         .client
-        .get(format!("{}/metrics", app.stock_address))
+        .get(format!("{}/metrics", app.stock.address))
         .send()
         .await
         .expect("sent");
     let prefixed = app
+        .order
         .client
-        .get(format!("{}/orders/metrics", app.address))
+        .get(format!("{}/orders/metrics", app.order.address))
         .send()
         .await;
 
@@ -92,17 +95,9 @@ async fn metrics_are_prometheus_text_and_only_at_the_top_level_path() {
     assert_eq!(prefixed.expect("sent").status(), StatusCode::NOT_FOUND);
 }
 
-async fn one_line_order(app: &TestApp) -> String {
-    let user = app.user_with(10).await;
-    let item = app.item_with(3, 5).await;
-    let order = app.order_for(&user).await;
-    let (status, body) = app.post(&format!("/orders/addItem/{order}/{item}/1")).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    order
-}
-
-async fn metrics(app: &TestApp, address: &str) -> String {
+async fn metrics(app: &System, address: &str) -> String {
     let response = app
+        .order
         .client
         .get(format!("{address}/metrics"))
         .send()

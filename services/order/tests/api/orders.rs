@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{snapshot, spawn_app};
 
 #[tokio::test]
 async fn a_created_order_is_empty_unpaid_and_belongs_to_its_user() {
@@ -28,7 +28,7 @@ async fn an_order_for_an_unknown_user_is_refused() {
 
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"], "user nobody does not exist");
-    assert!(app.snapshot().await.is_empty());
+    assert!(snapshot(&app.order).await.is_empty());
 }
 
 #[tokio::test]
@@ -53,7 +53,7 @@ async fn add_item_with_an_unknown_item_or_order_is_refused_and_changes_nothing()
     let app = spawn_app().await;
     let order = app.order_for(&app.user().await).await;
     let item = app.item(1).await;
-    let before = app.snapshot().await;
+    let before = snapshot(&app.order).await;
 
     let (status, body) = app.post(&format!("/orders/addItem/{order}/ghost/1")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -63,7 +63,7 @@ async fn add_item_with_an_unknown_item_or_order_is_refused_and_changes_nothing()
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"], "order ghost does not exist");
 
-    assert_eq!(app.snapshot().await, before);
+    assert_eq!(snapshot(&app.order).await, before);
 }
 
 #[tokio::test]
@@ -73,15 +73,15 @@ async fn a_paid_order_cannot_change() {
     let item = app.item(1).await;
     sqlx::query("UPDATE orders SET paid = TRUE, status = 'paid' WHERE id = $1")
         .bind(&order)
-        .execute(&app.pool)
+        .execute(&app.order.pool)
         .await
         .expect("order marked paid");
-    let before = app.snapshot().await;
+    let before = snapshot(&app.order).await;
 
     let (status, body) = app.post(&format!("/orders/addItem/{order}/{item}/1")).await;
 
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert_eq!(app.snapshot().await, before);
+    assert_eq!(snapshot(&app.order).await, before);
 }
 
 #[tokio::test]
@@ -100,8 +100,9 @@ async fn add_item_repeated_with_its_idempotency_key_adds_one_line() {
     let order = app.order_for(&app.user().await).await;
     let item = app.item(4).await;
     let add = || {
-        app.client
-            .post(format!("{}/orders/addItem/{order}/{item}/2", app.address))
+        app.order
+            .client
+            .post(format!("{}/orders/addItem/{order}/{item}/2", app.order.address))
             .header("Idempotency-Key", "add-once")
             .send()
     };

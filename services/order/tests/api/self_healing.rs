@@ -1,22 +1,24 @@
 //! Sagas heal themselves: an event lost on its way is sent again by the
 //! order service's watchdog, and the saga ends as if nothing had happened.
+use std::future::pending;
 use std::time::Duration;
 
 use lapin::options::{QueueDeclareOptions, QueuePurgeOptions};
 use lapin::types::FieldTable;
 use outbox::BrokerSettings;
+use payment::configuration::Payment;
+use platform::testing::fresh_database_name;
 use reqwest::StatusCode;
+use stock::configuration::Stock;
+use test_support::{System, broker_channel, isolated_broker, spawn_order, spawn_participant};
 
-use crate::helpers::{TestApp, fresh, spawn_order_with, spawn_payment, spawn_stock_until};
+use crate::helpers::{credit_of, stock_of};
 
 /// Messages and consumers of `queue`, asked without declaring it; `None`
 /// while no service has declared it yet (they do once their broker
 /// connections are up, after their ports are bound).
 async fn queue_state(broker: &BrokerSettings, queue: &str) -> Option<(u32, u32)> {
-    let connection = outbox::broker::connect(broker, "test probe")
-        .await
-        .expect("broker");
-    let channel = connection.create_channel().await.expect("channel");
+    let (_connection, channel) = broker_channel(broker, "test probe").await;
     let passive = QueueDeclareOptions {
         passive: true,
         ..QueueDeclareOptions::default()
@@ -29,33 +31,33 @@ async fn queue_state(broker: &BrokerSettings, queue: &str) -> Option<(u32, u32)>
 }
 
 async fn wait_for(what: &str, probe: impl AsyncFn() -> bool) {
-    let reached = platform::testing::eventually(Duration::from_secs(15), || probe()).await;
+    let reached = test_support::eventually(Duration::from_secs(15), || probe()).await;
     assert!(reached, "{what}: not within 15 s");
 }
 
 #[tokio::test]
 async fn a_saga_whose_event_was_deleted_from_the_broker_finishes_by_itself() {
-    let broker = BrokerSettings::from_env().expect("broker settings").isolated();
-    let (stock_db, payment_db, order_db) = (fresh("stock"), fresh("payment"), fresh("order"));
+    let broker = isolated_broker();
+    let stock_db = fresh_database_name("stock");
     let (stop_stock, stock_stopped) = tokio::sync::oneshot::channel::<()>();
-    let (stock, stock_pool) = spawn_stock_until(&stock_db, &broker, async {
+    let stock = spawn_participant::<Stock>(&stock_db, &broker, async {
         let _ = stock_stopped.await;
     })
     .await;
-    let (payment, payment_pool) = spawn_payment(&payment_db, &broker).await;
-    let (order, pool) = spawn_order_with(&order_db, &broker, &stock, &payment, |settings| {
-        settings.saga_redrive_after = Duration::from_millis(500);
-    })
+    let payment = spawn_participant::<Payment>(&fresh_database_name("payment"), &broker, pending()).await;
+    let order = spawn_order(
+        &fresh_database_name("order"),
+        &broker,
+        &stock.address,
+        &payment.address,
+        |settings| settings.saga_redrive_after = Duration::from_millis(500),
+    )
     .await;
-    let app = TestApp {
-        address: order.clone(),
-        order_addresses: vec![order],
-        stock_address: stock,
-        payment_address: payment,
-        pool,
-        stock_pool,
-        payment_pool,
-        client: reqwest::Client::new(),
+    let app = System {
+        order_addresses: vec![order.address.clone()],
+        order,
+        stock,
+        payment,
     };
     let item = app.item_with(2, 5).await;
     let user = app.user_with(10).await;
@@ -77,8 +79,9 @@ async fn a_saga_whose_event_was_deleted_from_the_broker_finishes_by_itself() {
     .await;
 
     let checkout = tokio::spawn(
-        app.client
-            .post(format!("{}/orders/checkout/{id}", app.address))
+        app.order
+            .client
+            .post(format!("{}/orders/checkout/{id}", app.order.address))
             .send(),
     );
     wait_for("CheckoutRequested in the stock queue", async || {
@@ -87,10 +90,7 @@ async fn a_saga_whose_event_was_deleted_from_the_broker_finishes_by_itself() {
             .is_some_and(|(messages, _)| messages == 1)
     })
     .await;
-    let connection = outbox::broker::connect(&broker, "test purge")
-        .await
-        .expect("broker");
-    let channel = connection.create_channel().await.expect("channel");
+    let (_connection, channel) = broker_channel(&broker, "test purge").await;
     let purged = channel
         .queue_purge(
             broker.name(events::STOCK_QUEUE).as_str().into(),
@@ -99,12 +99,12 @@ async fn a_saga_whose_event_was_deleted_from_the_broker_finishes_by_itself() {
         .await
         .expect("purged");
     assert_eq!(purged, 1, "the saga's event was deleted");
-    spawn_stock_until(&stock_db, &broker, std::future::pending()).await;
+    spawn_participant::<Stock>(&stock_db, &broker, pending()).await;
 
     let answer = checkout.await.expect("joined").expect("answered");
     assert_eq!(answer.status(), StatusCode::OK);
-    assert_eq!(app.stock_of(&item).await, 4, "taken once");
-    assert_eq!(app.credit_of(&user).await, 8, "charged once");
+    assert_eq!(stock_of(&app, &item).await, 4, "taken once");
+    assert_eq!(credit_of(&app, &user).await, 8, "charged once");
     let (_, status) = app.get(&format!("/orders/status/{id}")).await;
     let driven_again = status["timeline"]
         .as_array()

@@ -8,15 +8,13 @@ use lapin::types::FieldTable;
 use order::domain::OrderId;
 use order::storage::{Opened, Shutdown};
 use outbox::BrokerSettings;
+use test_support::broker_channel;
 
 use crate::checkout::ready;
 
 /// A queue of its own bound to the order exchange, in a fresh namespace.
 async fn probe(broker: &BrokerSettings) -> (lapin::Connection, lapin::Channel, String) {
-    let connection = outbox::broker::connect(broker, "order store test probe")
-        .await
-        .expect("RabbitMQ is running");
-    let channel = connection.create_channel().await.expect("a channel");
+    let (connection, channel) = broker_channel(broker, "order store test probe").await;
     events::topology()
         .declare(&connection, broker)
         .await
@@ -72,7 +70,7 @@ pub async fn a_started_saga_publishes_its_request_exactly_once(Opened { store, c
         shutdown,
     );
     let observe = async {
-        let drained = platform::testing::eventually(Duration::from_secs(10), || async {
+        let drained = test_support::eventually(Duration::from_secs(10), || async {
             store.pending_events().await.expect("outbox readable") == 0
         })
         .await;

@@ -5,8 +5,9 @@ use futures::future::join_all;
 use idempotency::{Handler, IncomingMessage, Lone};
 use outbox::Stored;
 use payment::consumers::CheckoutHandler;
+use test_support::{TestApp, user_with};
 
-use crate::helpers::{TestApp, credit_of, reserved, spawn_app};
+use crate::helpers::{credit_of, reserved, spawn_app};
 
 const CONSUMER: &str = "payment.checkout";
 
@@ -39,7 +40,7 @@ async fn rows(app: &TestApp) -> (i64, i64, i64, i64) {
 #[tokio::test]
 async fn a_lone_reservation_is_charged_recorded_and_answered_in_one_statement_once() {
     let app = spawn_app().await;
-    let user = app.user_with(100).await;
+    let user = user_with(&app, 100).await;
     let message = reserved_alone(&user, 30);
 
     let first = alone(&app, &message).await.expect("applied");
@@ -55,7 +56,7 @@ async fn a_lone_reservation_is_charged_recorded_and_answered_in_one_statement_on
 #[tokio::test]
 async fn a_lone_reservation_the_user_cannot_pay_writes_nothing_and_the_transaction_refuses_it() {
     let app = spawn_app().await;
-    let user = app.user_with(10).await;
+    let user = user_with(&app, 10).await;
     let message = reserved_alone(&user, 30);
 
     let written = alone(&app, &message).await;
@@ -83,7 +84,7 @@ async fn a_lone_reservation_for_an_unknown_user_writes_nothing() {
 #[tokio::test]
 async fn twenty_lone_charges_of_one_user_at_once_take_exactly_the_credit() {
     let app = spawn_app().await;
-    let user = app.user_with(100).await;
+    let user = user_with(&app, 100).await;
     let messages: Vec<_> = (0..20).map(|_| reserved_alone(&user, 10)).collect();
 
     let written = join_all(messages.iter().map(|message| alone(&app, message))).await;

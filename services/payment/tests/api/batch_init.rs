@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{snapshot, spawn_app};
 
 #[tokio::test]
 async fn batch_init_creates_users_zero_to_n_minus_one() {
@@ -29,5 +29,5 @@ async fn a_second_batch_init_replaces_the_rows_of_the_same_ids() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(app.get("/payment/find_user/4").await.1["credit"], 7);
     assert_eq!(app.get("/payment/find_user/9").await.1["credit"], 100);
-    assert_eq!(app.snapshot().await.len(), 10);
+    assert_eq!(snapshot(&app).await.len(), 10);
 }

@@ -1,12 +1,13 @@
 use futures::future::join_all;
 use reqwest::StatusCode;
+use test_support::user_with;
 
 use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn a_hundred_concurrent_payments_of_one_from_fifty_let_exactly_fifty_through() {
     let app = spawn_app().await;
-    let id = app.user_with(50).await;
+    let id = user_with(&app, 50).await;
     let path = format!("/payment/pay/{id}/1");
 
     let answers = join_all((0..100).map(|_| app.post(&path))).await;

@@ -1,6 +1,4 @@
-use std::time::Duration;
-
-use reqwest::StatusCode;
+use test_support::{assert_healthy, assert_unhealthy_without_database};
 
 use crate::helpers::spawn_app;
 
@@ -8,20 +6,12 @@ use crate::helpers::spawn_app;
 async fn health_is_200_once_the_database_answers_and_the_consumer_is_connected() {
     let app = spawn_app().await;
 
-    // The consumer connects in the background, within milliseconds.
-    let healthy = platform::testing::eventually(Duration::from_secs(10), || async {
-        app.get("/payment/health").await.0 == StatusCode::OK
-    });
-
-    assert!(healthy.await, "{:?}", app.get("/payment/health").await);
+    assert_healthy(&app, "/payment/health").await;
 }
 
 #[tokio::test]
 async fn health_is_503_once_the_database_is_gone() {
     let app = spawn_app().await;
 
-    platform::testing::drop_database(&app.pool).await;
-
-    let (status, body) = app.get("/payment/health").await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_unhealthy_without_database(&app, "/payment/health").await;
 }

@@ -1,52 +1,40 @@
 use reqwest::StatusCode;
+use test_support::{BAD, BAD_NUMBERS, assert_numbers_refused, assert_overlong_id_refused, user_with};
 
-use crate::helpers::spawn_app;
-
-/// Numbers the contract refuses: negative, not whole, not a number at all,
-/// and one past the 64-bit range.
-const BAD_NUMBERS: [&str; 6] = ["-1", "1.5", "abc", "1e3", "%2B1", "9223372036854775808"];
+use crate::helpers::{snapshot, spawn_app};
 
 #[tokio::test]
 async fn every_malformed_number_is_a_400_that_names_the_field_and_changes_nothing() {
     let app = spawn_app().await;
-    let id = app.user_with(10).await;
-    let before = app.snapshot().await;
+    let id = user_with(&app, 10).await;
+    let before = snapshot(&app).await;
 
-    for bad in BAD_NUMBERS {
-        for (path, field) in [
-            (format!("/payment/add_funds/{id}/{bad}"), "amount"),
-            (format!("/payment/pay/{id}/{bad}"), "amount"),
-            (format!("/payment/batch_init/{bad}/1"), "n"),
-            (format!("/payment/batch_init/1/{bad}"), "starting_money"),
-        ] {
-            let (status, body) = app.post(&path).await;
+    let paths = [
+        (format!("/payment/add_funds/{id}/{BAD}"), "amount"),
+        (format!("/payment/pay/{id}/{BAD}"), "amount"),
+        (format!("/payment/batch_init/{BAD}/1"), "n"),
+        (format!("/payment/batch_init/1/{BAD}"), "starting_money"),
+    ];
+    assert_numbers_refused(&app, &paths, &BAD_NUMBERS).await;
 
-            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
-            let message = body["error"].as_str().unwrap_or_default();
-            assert!(message.starts_with(field), "{path}: {message}");
-        }
-    }
-    assert_eq!(app.snapshot().await, before);
+    assert_eq!(snapshot(&app).await, before);
 }
 
 #[tokio::test]
 async fn credit_beyond_64_bits_is_refused_and_changes_nothing() {
     let app = spawn_app().await;
-    let id = app.user_with(i64::MAX).await;
-    let before = app.snapshot().await;
+    let id = user_with(&app, i64::MAX).await;
+    let before = snapshot(&app).await;
 
     let (status, body) = app.post(&format!("/payment/add_funds/{id}/1")).await;
 
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(app.snapshot().await, before);
+    assert_eq!(snapshot(&app).await, before);
 }
 
 #[tokio::test]
 async fn an_overlong_id_is_a_400() {
     let app = spawn_app().await;
-    let id = "x".repeat(200);
 
-    let (status, body) = app.get(&format!("/payment/find_user/{id}")).await;
-
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_overlong_id_refused(&app, &format!("/payment/find_user/{BAD}")).await;
 }

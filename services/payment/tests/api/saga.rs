@@ -3,8 +3,9 @@
 use idempotency::{Handler, IncomingMessage};
 use outbox::OutboxMessage;
 use payment::consumers::CheckoutHandler;
+use test_support::{TestApp, user_with};
 
-use crate::helpers::{TestApp, credit_of, reserved, spawn_app};
+use crate::helpers::{credit_of, reserved, spawn_app};
 
 /// Applies `message` (each a message of its own) as the consumer does, in
 /// a transaction of its own, and returns the event it emits.
@@ -20,7 +21,7 @@ async fn ask(app: &TestApp, message: OutboxMessage) -> OutboxMessage {
 #[tokio::test]
 async fn a_charge_asked_twice_for_one_saga_charges_once_and_answers_the_same() {
     let app = spawn_app().await;
-    let user = app.user_with(100).await;
+    let user = user_with(&app, 100).await;
     let event = reserved(&user, 30);
 
     let first = ask(&app, events::message(&event)).await;
@@ -34,7 +35,7 @@ async fn a_charge_asked_twice_for_one_saga_charges_once_and_answers_the_same() {
 #[tokio::test]
 async fn a_refused_charge_asked_again_is_refused_again_though_credit_arrived() {
     let app = spawn_app().await;
-    let user = app.user_with(10).await;
+    let user = user_with(&app, 10).await;
     let event = reserved(&user, 30);
     let first = ask(&app, events::message(&event)).await;
     app.post(&format!("/payment/add_funds/{user}/100")).await;

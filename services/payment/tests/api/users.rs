@@ -1,7 +1,8 @@
 use reqwest::StatusCode;
 use serde_json::json;
+use test_support::user_with;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{snapshot, spawn_app};
 
 #[tokio::test]
 async fn a_created_user_has_no_credit() {
@@ -19,7 +20,7 @@ async fn a_created_user_has_no_credit() {
 #[tokio::test]
 async fn add_funds_then_pay_changes_the_credit() {
     let app = spawn_app().await;
-    let id = app.user_with(10).await;
+    let id = user_with(&app, 10).await;
 
     let (status, body) = app.post(&format!("/payment/pay/{id}/4")).await;
 
@@ -32,7 +33,7 @@ async fn add_funds_then_pay_changes_the_credit() {
 #[tokio::test]
 async fn paying_the_whole_credit_leaves_zero() {
     let app = spawn_app().await;
-    let id = app.user_with(5).await;
+    let id = user_with(&app, 5).await;
 
     let (status, body) = app.post(&format!("/payment/pay/{id}/5")).await;
 
@@ -43,8 +44,8 @@ async fn paying_the_whole_credit_leaves_zero() {
 #[tokio::test]
 async fn paying_more_than_the_credit_is_refused_and_changes_nothing() {
     let app = spawn_app().await;
-    let id = app.user_with(5).await;
-    let before = app.snapshot().await;
+    let id = user_with(&app, 5).await;
+    let before = snapshot(&app).await;
 
     let (status, body) = app.post(&format!("/payment/pay/{id}/6")).await;
 
@@ -56,7 +57,7 @@ async fn paying_more_than_the_credit_is_refused_and_changes_nothing() {
             .contains("less than 6 credit"),
         "{body}"
     );
-    assert_eq!(app.snapshot().await, before);
+    assert_eq!(snapshot(&app).await, before);
 }
 
 #[tokio::test]
@@ -71,7 +72,7 @@ async fn an_unknown_user_is_not_found_on_every_endpoint() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
         assert_eq!(body["error"], "user nope does not exist");
     }
-    assert!(app.snapshot().await.is_empty());
+    assert!(snapshot(&app).await.is_empty());
 }
 
 #[tokio::test]
@@ -89,7 +90,7 @@ async fn unknown_paths_and_wrong_methods_answer_json_errors() {
 #[tokio::test]
 async fn a_payment_repeated_with_its_idempotency_key_charges_once() {
     let app = spawn_app().await;
-    let id = app.user_with(10).await;
+    let id = user_with(&app, 10).await;
     let pay = || {
         app.client
             .post(format!("{}/payment/pay/{id}/4", app.address))

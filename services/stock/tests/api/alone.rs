@@ -6,8 +6,9 @@ use futures::future::join_all;
 use idempotency::{Handler, IncomingMessage, Lone};
 use outbox::Stored;
 use stock::consumers::CheckoutHandler;
+use test_support::{TestApp, item_with};
 
-use crate::helpers::{TestApp, checkout, spawn_app, stock_of};
+use crate::helpers::{checkout, spawn_app, stock_of};
 
 const CONSUMER: &str = "stock.checkout";
 
@@ -36,7 +37,7 @@ async fn rows(app: &TestApp) -> (i64, i64, i64, i64) {
 #[tokio::test]
 async fn a_lone_checkout_is_reserved_recorded_and_answered_in_one_statement_once() {
     let app = spawn_app().await;
-    let item = app.item_with(5, 10).await;
+    let item = item_with(&app, 5, 10).await;
     let message = IncomingMessage::first_delivery_of(&events::message(&checkout(&item, 3)));
 
     let first = alone(&app, &message).await.expect("applied");
@@ -52,7 +53,7 @@ async fn a_lone_checkout_is_reserved_recorded_and_answered_in_one_statement_once
 #[tokio::test]
 async fn a_lone_checkout_the_stock_does_not_cover_writes_nothing_and_the_transaction_refuses_it() {
     let app = spawn_app().await;
-    let item = app.item_with(5, 1).await;
+    let item = item_with(&app, 5, 1).await;
     let message = IncomingMessage::first_delivery_of(&events::message(&checkout(&item, 3)));
 
     let written = alone(&app, &message).await;
@@ -70,7 +71,7 @@ async fn a_lone_checkout_the_stock_does_not_cover_writes_nothing_and_the_transac
 #[tokio::test]
 async fn a_saga_answered_before_is_not_taken_again_under_a_new_message() {
     let app = spawn_app().await;
-    let item = app.item_with(5, 10).await;
+    let item = item_with(&app, 5, 10).await;
     let requested = checkout(&item, 3);
     let first = IncomingMessage::first_delivery_of(&events::message(&requested));
     let again = IncomingMessage::first_delivery_of(&events::message(&requested));
@@ -83,7 +84,7 @@ async fn a_saga_answered_before_is_not_taken_again_under_a_new_message() {
 #[tokio::test]
 async fn twenty_lone_checkouts_of_one_item_at_once_take_exactly_the_stock() {
     let app = spawn_app().await;
-    let item = app.item_with(5, 10).await;
+    let item = item_with(&app, 5, 10).await;
     let messages: Vec<_> = (0..20)
         .map(|_| IncomingMessage::first_delivery_of(&events::message(&checkout(&item, 1))))
         .collect();

@@ -1,12 +1,13 @@
 use futures::future::join_all;
 use reqwest::StatusCode;
+use test_support::item_with;
 
 use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn a_hundred_concurrent_subtractions_of_one_from_fifty_let_exactly_fifty_through() {
     let app = spawn_app().await;
-    let id = app.item_with(1, 50).await;
+    let id = item_with(&app, 1, 50).await;
     let path = format!("/stock/subtract/{id}/1");
 
     let answers = join_all((0..100).map(|_| app.post(&path))).await;

@@ -1,16 +1,17 @@
 use futures::future::join_all;
 use reqwest::StatusCode;
+use test_support::item_with;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{post_with_key, snapshot, spawn_app};
 
 #[tokio::test]
 async fn a_repeated_request_gets_the_first_answer_and_changes_nothing_more() {
     let app = spawn_app().await;
-    let id = app.item_with(1, 10).await;
+    let id = item_with(&app, 1, 10).await;
     let path = format!("/stock/subtract/{id}/3");
 
-    let first = app.post_with_key(&path, "key-1").await;
-    let second = app.post_with_key(&path, "key-1").await;
+    let first = post_with_key(&app, &path, "key-1").await;
+    let second = post_with_key(&app, &path, "key-1").await;
 
     assert_eq!((first.0, first.2), (StatusCode::OK, false));
     assert_eq!((second.0, &second.1, second.2), (StatusCode::OK, &first.1, true));
@@ -20,10 +21,10 @@ async fn a_repeated_request_gets_the_first_answer_and_changes_nothing_more() {
 #[tokio::test]
 async fn concurrent_repeats_have_one_effect_and_one_answer() {
     let app = spawn_app().await;
-    let id = app.item_with(1, 10).await;
+    let id = item_with(&app, 1, 10).await;
     let path = format!("/stock/subtract/{id}/1");
 
-    let answers = join_all((0..20).map(|_| app.post_with_key(&path, "same-key"))).await;
+    let answers = join_all((0..20).map(|_| post_with_key(&app, &path, "same-key"))).await;
 
     assert!(
         answers
@@ -37,11 +38,11 @@ async fn concurrent_repeats_have_one_effect_and_one_answer() {
 #[tokio::test]
 async fn a_key_reused_for_another_request_is_refused() {
     let app = spawn_app().await;
-    let id = app.item_with(1, 10).await;
-    app.post_with_key(&format!("/stock/subtract/{id}/1"), "k").await;
-    let before = app.snapshot().await;
+    let id = item_with(&app, 1, 10).await;
+    post_with_key(&app, &format!("/stock/subtract/{id}/1"), "k").await;
+    let before = snapshot(&app).await;
 
-    let (status, body, _) = app.post_with_key(&format!("/stock/subtract/{id}/2"), "k").await;
+    let (status, body, _) = post_with_key(&app, &format!("/stock/subtract/{id}/2"), "k").await;
 
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(
@@ -50,19 +51,19 @@ async fn a_key_reused_for_another_request_is_refused() {
             .unwrap_or_default()
             .contains("another request")
     );
-    assert_eq!(app.snapshot().await, before);
+    assert_eq!(snapshot(&app).await, before);
 }
 
 #[tokio::test]
 async fn a_refusal_is_final_for_its_key() {
     let app = spawn_app().await;
-    let id = app.item_with(1, 1).await;
+    let id = item_with(&app, 1, 1).await;
     let path = format!("/stock/subtract/{id}/5");
-    let (status, refusal, _) = app.post_with_key(&path, "k").await;
+    let (status, refusal, _) = post_with_key(&app, &path, "k").await;
     assert_eq!(status, StatusCode::CONFLICT);
     app.post(&format!("/stock/add/{id}/10")).await;
 
-    let (status, body, replayed) = app.post_with_key(&path, "k").await;
+    let (status, body, replayed) = post_with_key(&app, &path, "k").await;
 
     assert_eq!((status, body, replayed), (StatusCode::CONFLICT, refusal, true));
     assert_eq!(app.get(&format!("/stock/find/{id}")).await.1["stock"], 11);
@@ -72,22 +73,20 @@ async fn a_refusal_is_final_for_its_key() {
 async fn a_repeated_create_creates_one_item() {
     let app = spawn_app().await;
 
-    let first = app.post_with_key("/stock/item/create/5", "create-1").await;
-    let second = app.post_with_key("/stock/item/create/5", "create-1").await;
+    let first = post_with_key(&app, "/stock/item/create/5", "create-1").await;
+    let second = post_with_key(&app, "/stock/item/create/5", "create-1").await;
 
     assert_eq!(first.1, second.1);
-    assert_eq!(app.snapshot().await.len(), 1);
+    assert_eq!(snapshot(&app).await.len(), 1);
 }
 
 #[tokio::test]
 async fn a_malformed_key_is_a_400_and_changes_nothing() {
     let app = spawn_app().await;
-    let id = app.item_with(1, 10).await;
-    let before = app.snapshot().await;
+    let id = item_with(&app, 1, 10).await;
+    let before = snapshot(&app).await;
 
-    let (status, body, _) = app
-        .post_with_key(&format!("/stock/subtract/{id}/1"), &"k".repeat(300))
-        .await;
+    let (status, body, _) = post_with_key(&app, &format!("/stock/subtract/{id}/1"), &"k".repeat(300)).await;
 
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(
@@ -96,14 +95,14 @@ async fn a_malformed_key_is_a_400_and_changes_nothing() {
             .unwrap_or_default()
             .starts_with("Idempotency-Key")
     );
-    assert_eq!(app.snapshot().await, before);
+    assert_eq!(snapshot(&app).await, before);
 }
 
 #[tokio::test]
 async fn a_key_that_is_not_text_is_a_400_not_a_request_without_a_key() {
     let app = spawn_app().await;
-    let id = app.item_with(1, 10).await;
-    let before = app.snapshot().await;
+    let id = item_with(&app, 1, 10).await;
+    let before = snapshot(&app).await;
     let key = reqwest::header::HeaderValue::from_bytes(b"caf\xe9").expect("a header value");
 
     let response = app
@@ -115,5 +114,5 @@ async fn a_key_that_is_not_text_is_a_400_not_a_request_without_a_key() {
         .expect("request sent");
 
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(app.snapshot().await, before);
+    assert_eq!(snapshot(&app).await, before);
 }

@@ -1,7 +1,8 @@
 use reqwest::StatusCode;
 use serde_json::json;
+use test_support::item_with;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{snapshot, spawn_app};
 
 #[tokio::test]
 async fn a_created_item_has_its_price_and_no_stock() {
@@ -19,7 +20,7 @@ async fn a_created_item_has_its_price_and_no_stock() {
 #[tokio::test]
 async fn add_then_subtract_changes_the_stock() {
     let app = spawn_app().await;
-    let id = app.item_with(3, 10).await;
+    let id = item_with(&app, 3, 10).await;
 
     let (status, body) = app.post(&format!("/stock/subtract/{id}/4")).await;
 
@@ -32,7 +33,7 @@ async fn add_then_subtract_changes_the_stock() {
 #[tokio::test]
 async fn subtracting_the_whole_stock_leaves_zero() {
     let app = spawn_app().await;
-    let id = app.item_with(1, 5).await;
+    let id = item_with(&app, 1, 5).await;
 
     let (status, body) = app.post(&format!("/stock/subtract/{id}/5")).await;
 
@@ -43,8 +44,8 @@ async fn subtracting_the_whole_stock_leaves_zero() {
 #[tokio::test]
 async fn subtracting_more_than_the_stock_is_refused_and_changes_nothing() {
     let app = spawn_app().await;
-    let id = app.item_with(1, 5).await;
-    let before = app.snapshot().await;
+    let id = item_with(&app, 1, 5).await;
+    let before = snapshot(&app).await;
 
     let (status, body) = app.post(&format!("/stock/subtract/{id}/6")).await;
 
@@ -56,7 +57,7 @@ async fn subtracting_more_than_the_stock_is_refused_and_changes_nothing() {
             .contains("less than 6 in stock"),
         "{body}"
     );
-    assert_eq!(app.snapshot().await, before);
+    assert_eq!(snapshot(&app).await, before);
 }
 
 #[tokio::test]
@@ -71,7 +72,7 @@ async fn an_unknown_item_is_not_found_on_every_endpoint() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
         assert_eq!(body["error"], "item nope does not exist");
     }
-    assert!(app.snapshot().await.is_empty());
+    assert!(snapshot(&app).await.is_empty());
 }
 
 #[tokio::test]

@@ -1,56 +1,44 @@
 use reqwest::StatusCode;
+use test_support::{BAD, BAD_NUMBERS, assert_numbers_refused, assert_overlong_id_refused, item_with};
 
-use crate::helpers::spawn_app;
-
-/// Numbers the contract refuses: negative, not whole, not a number at all,
-/// and one past the 64-bit range.
-const BAD_NUMBERS: [&str; 6] = ["-1", "1.5", "abc", "1e3", "%2B1", "9223372036854775808"];
+use crate::helpers::{snapshot, spawn_app};
 
 #[tokio::test]
 async fn every_malformed_number_is_a_400_that_names_the_field_and_changes_nothing() {
     let app = spawn_app().await;
-    let id = app.item_with(2, 10).await;
-    let before = app.snapshot().await;
+    let id = item_with(&app, 2, 10).await;
+    let before = snapshot(&app).await;
 
-    for bad in BAD_NUMBERS {
-        for (path, field) in [
-            (format!("/stock/item/create/{bad}"), "price"),
-            (format!("/stock/add/{id}/{bad}"), "amount"),
-            (format!("/stock/subtract/{id}/{bad}"), "amount"),
-            (format!("/stock/batch_init/{bad}/1/1"), "n"),
-            (format!("/stock/batch_init/1/{bad}/1"), "starting_stock"),
-            (format!("/stock/batch_init/1/1/{bad}"), "item_price"),
-        ] {
-            let (status, body) = app.post(&path).await;
+    let paths = [
+        (format!("/stock/item/create/{BAD}"), "price"),
+        (format!("/stock/add/{id}/{BAD}"), "amount"),
+        (format!("/stock/subtract/{id}/{BAD}"), "amount"),
+        (format!("/stock/batch_init/{BAD}/1/1"), "n"),
+        (format!("/stock/batch_init/1/{BAD}/1"), "starting_stock"),
+        (format!("/stock/batch_init/1/1/{BAD}"), "item_price"),
+    ];
+    assert_numbers_refused(&app, &paths, &BAD_NUMBERS).await;
 
-            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
-            let message = body["error"].as_str().unwrap_or_default();
-            assert!(message.starts_with(field), "{path}: {message}");
-        }
-    }
-    assert_eq!(app.snapshot().await, before);
+    assert_eq!(snapshot(&app).await, before);
 }
 
 #[tokio::test]
 async fn stock_beyond_64_bits_is_refused_and_changes_nothing() {
     let app = spawn_app().await;
-    let id = app.item_with(2, i64::MAX).await;
-    let before = app.snapshot().await;
+    let id = item_with(&app, 2, i64::MAX).await;
+    let before = snapshot(&app).await;
 
     let (status, body) = app.post(&format!("/stock/add/{id}/1")).await;
 
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(app.snapshot().await, before);
+    assert_eq!(snapshot(&app).await, before);
 }
 
 #[tokio::test]
 async fn an_overlong_id_is_a_400() {
     let app = spawn_app().await;
-    let id = "x".repeat(200);
 
-    let (status, body) = app.get(&format!("/stock/find/{id}")).await;
-
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_overlong_id_refused(&app, &format!("/stock/find/{BAD}")).await;
 }
 
 #[tokio::test]
@@ -60,7 +48,7 @@ async fn a_batch_beyond_the_limit_is_refused() {
     let (status, body) = app.post("/stock/batch_init/10000001/1/1").await;
 
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert!(app.snapshot().await.is_empty());
+    assert!(snapshot(&app).await.is_empty());
 }
 
 #[tokio::test]

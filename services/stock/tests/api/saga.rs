@@ -5,8 +5,9 @@ use events::PaymentFailed;
 use idempotency::{Handler, IncomingMessage};
 use outbox::OutboxMessage;
 use stock::consumers::CheckoutHandler;
+use test_support::{TestApp, item_with};
 
-use crate::helpers::{TestApp, checkout, spawn_app, stock_of};
+use crate::helpers::{checkout, spawn_app, stock_of};
 
 /// Applies `message` (each a message of its own) as the consumer does, in
 /// a transaction of its own, and returns the event it emits.
@@ -22,7 +23,7 @@ async fn ask(app: &TestApp, message: OutboxMessage) -> OutboxMessage {
 #[tokio::test]
 async fn a_checkout_asked_twice_for_one_saga_takes_once_and_answers_the_same() {
     let app = spawn_app().await;
-    let item = app.item_with(5, 10).await;
+    let item = item_with(&app, 5, 10).await;
     let requested = checkout(&item, 3);
 
     let first = ask(&app, events::message(&requested)).await;
@@ -36,7 +37,7 @@ async fn a_checkout_asked_twice_for_one_saga_takes_once_and_answers_the_same() {
 #[tokio::test]
 async fn a_refused_checkout_asked_again_is_refused_again_though_stock_arrived() {
     let app = spawn_app().await;
-    let item = app.item_with(5, 1).await;
+    let item = item_with(&app, 5, 1).await;
     let requested = checkout(&item, 3);
     let first = ask(&app, events::message(&requested)).await;
     app.post(&format!("/stock/add/{item}/10")).await;
@@ -52,7 +53,7 @@ async fn a_refused_checkout_asked_again_is_refused_again_though_stock_arrived() 
 #[tokio::test]
 async fn a_release_asked_twice_gives_back_once() {
     let app = spawn_app().await;
-    let item = app.item_with(5, 10).await;
+    let item = item_with(&app, 5, 10).await;
     let requested = checkout(&item, 3);
     ask(&app, events::message(&requested)).await;
     let failed = PaymentFailed {
