@@ -9,10 +9,14 @@ source "$(dirname "$0")/common.sh"
 mkdir -p "$LOG_DIR"
 
 # Each service creates its own database (and runs its migrations) at start.
-log "building ($PROFILE)"
-cargo_flags=()
-[ "$PROFILE" = release ] && cargo_flags+=(--release)
-(cd "$ROOT" && CARGO_TARGET_DIR="$CARGO_TARGET_DIR" cargo build-services --quiet "${cargo_flags[@]}")
+# SKIP_BUILD=1 starts the binaries already in $CARGO_TARGET_DIR/$PROFILE
+# (bench-compare.sh: binaries of another revision).
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  log "building ($PROFILE)"
+  cargo_flags=()
+  [ "$PROFILE" = release ] && cargo_flags+=(--release)
+  (cd "$ROOT" && CARGO_TARGET_DIR="$CARGO_TARGET_DIR" cargo build-services --quiet "${cargo_flags[@]}")
+fi
 
 start_replica() {
   local name=$1 service=$2 port=$3
