@@ -1,5 +1,5 @@
-//! Publishing one batch of outbox messages with confirms: what every relay
-//! does, whichever database its outbox lives in.
+//! Publishing one batch of outbox messages with confirms, over a connection
+//! the relay keeps between batches.
 use crate::broker::{PublishError, Publisher, confirmed};
 use crate::message::OutboxMessage;
 use crate::settings::BrokerSettings;
@@ -7,17 +7,17 @@ use crate::topology::Topology;
 
 /// What the broker made of a batch.
 #[derive(Debug, Default)]
-pub struct Confirmations {
+pub(crate) struct Confirmations {
     /// Positions, within the batch, of the messages the broker confirmed.
-    pub confirmed: Vec<usize>,
+    pub(crate) confirmed: Vec<usize>,
     /// How many were not confirmed, and why the first was not.
-    pub failure: Option<(usize, PublishError)>,
+    pub(crate) failure: Option<(usize, PublishError)>,
 }
 
 impl Confirmations {
     /// Counts `count` more messages not confirmed; the first error stays
     /// the one reported.
-    pub fn not_confirmed(&mut self, count: usize, error: PublishError) {
+    pub(crate) fn not_confirmed(&mut self, count: usize, error: PublishError) {
         let (earlier, first) = match self.failure.take() {
             Some((earlier, first)) => (earlier, first),
             None => (0, error),
@@ -29,7 +29,7 @@ impl Confirmations {
 /// A publisher connected lazily and dropped on any broker error, so the next
 /// batch reconnects.
 #[derive(Debug)]
-pub struct BatchPublisher {
+pub(crate) struct BatchPublisher {
     broker: BrokerSettings,
     /// Declared on every (re)connect, so no event is published to an
     /// exchange, or for a queue, that a fresh broker does not have yet.
@@ -40,7 +40,7 @@ pub struct BatchPublisher {
 }
 
 impl BatchPublisher {
-    pub fn new(broker: BrokerSettings, topology: Topology, name: &str) -> Self {
+    pub(crate) fn new(broker: BrokerSettings, topology: Topology, name: &str) -> Self {
         BatchPublisher {
             broker,
             topology,
@@ -49,19 +49,22 @@ impl BatchPublisher {
         }
     }
 
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.name
     }
 
     /// Drops the connection, so the next batch opens a fresh one: after a
     /// batch whose confirms never came, its state is unknown.
-    pub fn reconnect(&mut self) {
+    pub(crate) fn reconnect(&mut self) {
         self.publisher = None;
     }
 
     /// Sends every message (pipelined), then waits for every confirm. An
     /// `Err` means nothing can be counted as published.
-    pub async fn publish(&mut self, messages: &[&OutboxMessage]) -> Result<Confirmations, lapin::Error> {
+    pub(crate) async fn publish(
+        &mut self,
+        messages: &[&OutboxMessage],
+    ) -> Result<Confirmations, lapin::Error> {
         let mut confirmations = Confirmations::default();
         if messages.is_empty() {
             return Ok(confirmations);

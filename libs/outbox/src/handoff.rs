@@ -1,5 +1,6 @@
 //! From a commit to the relay, in memory: the rows a process has just
-//! committed into its outbox, for its relay to publish at once.
+//! committed into its outbox, for its relay to publish at once (or, for a
+//! store that hands no rows over, only a wake-up to sweep at once).
 //!
 //! The hand-over happens after the commit, never inside the business
 //! transaction: PostgreSQL's `NOTIFY` takes one lock for the whole server at
@@ -21,7 +22,7 @@ use crate::store::Stored;
 const CAPACITY: usize = 100_000;
 
 /// A cloneable handle: whoever commits outbox rows calls
-/// [`Handoff::committed`]; the relay takes them.
+/// [`Handoff::committed`] (or [`Handoff::wake`]); the relay takes them.
 #[derive(Debug, Clone, Default)]
 pub struct Handoff {
     rows: Arc<Mutex<VecDeque<Stored>>>,
@@ -39,12 +40,19 @@ impl Handoff {
             let room = CAPACITY.saturating_sub(queue.len());
             queue.extend(rows.into_iter().take(room));
         }
-        // `notify_one` keeps a permit when the relay is busy, so rows handed
-        // over meanwhile are not forgotten; many hand-overs wake it once.
+        self.wake();
+    }
+
+    /// Call after a commit whose rows are not handed over: for a store
+    /// whose relay sweeps when woken
+    /// ([`crate::OutboxStore::SWEEP_WHEN_WOKEN`]).
+    pub fn wake(&self) {
+        // `notify_one` keeps a permit when the relay is busy, so what was
+        // committed meanwhile is not forgotten; many wake-ups wake it once.
         self.ready.notify_one();
     }
 
-    /// Completes when rows may be waiting.
+    /// Completes when rows may be waiting, or the relay was woken.
     pub(crate) async fn ready(&self) {
         self.ready.notified().await;
     }
@@ -108,5 +116,15 @@ mod tests {
 
         assert!(handoff.ready().now_or_never().is_some());
         assert!(handoff.ready().now_or_never().is_none());
+    }
+
+    #[test]
+    fn a_wake_up_without_rows_wakes_the_relay_and_hands_nothing_over() {
+        let handoff = Handoff::default();
+
+        handoff.wake();
+
+        assert!(handoff.ready().now_or_never().is_some());
+        assert!(handoff.is_empty());
     }
 }

@@ -28,13 +28,22 @@
 //! with an older row of its aggregate that its relay did not publish is left
 //! to the sweep, which takes heads only.
 //!
+//! The relay is written once, over the [`OutboxStore`] trait: what it needs
+//! of the database its outbox lives in (claim a sweep's batch, settle or
+//! abandon the claim, delete rows handed over and published, read the
+//! backlog). [`PgOutbox`] implements it for the `outbox` table; a service
+//! that keeps its outbox elsewhere implements it for its own and runs
+//! `Relay::with_store` (the order service's MongoDB store does, waking its
+//! relay with [`Handoff::wake`] instead of handing rows over).
+//!
 //! Modules: `message` (what is enqueued), `store` (the writes), `claim`
-//! (the relay's reads), `handoff` (commit to relay, in memory), `relay`,
-//! `published` (what a relay published: its order check, its deletes),
-//! `batch` (a batch published with confirms, for any outbox store),
-//! `broker` (connections and publishing), `topology` (exchanges, queues),
-//! `telemetry` (the publish span, the relay's metrics), `backoff`,
-//! `settings`.
+//! (the relay's reads), `outbox_store` (the trait), `pg_outbox` (the trait
+//! for the `outbox` table), `handoff` (commit to relay, in memory),
+//! `relay` (publishing in rounds, the loop), `published` (what a relay
+//! published: its order check, its deletes), `batch` (a batch published
+//! with confirms), `broker` (connections and publishing), `topology`
+//! (exchanges, queues), `telemetry` (the publish span, the relay's
+//! metrics), `backoff`, `settings`.
 //!
 //! The trace context travels with the event: `enqueue` stores the current
 //! span's `traceparent` in the row, the relay's publish span continues it,
@@ -45,6 +54,8 @@ pub mod broker;
 mod claim;
 mod handoff;
 mod message;
+mod outbox_store;
+mod pg_outbox;
 mod published;
 mod relay;
 pub mod settings;
@@ -53,10 +64,11 @@ mod telemetry;
 pub mod topology;
 
 pub use backoff::Backoff;
-pub use batch::{BatchPublisher, Confirmations};
 pub use claim::pending_count;
 pub use handoff::Handoff;
 pub use message::{OutboxMessage, headers};
+pub use outbox_store::OutboxStore;
+pub use pg_outbox::PgOutbox;
 pub use relay::{Claimed, Relay, RelayError};
 pub use settings::{BrokerSettings, RelaySettings};
 pub use store::{InsertedRow, Rows, Stored, enqueue, enqueue_all};

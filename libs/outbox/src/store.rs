@@ -27,10 +27,10 @@ pub struct Stored {
     pub older: Vec<i64>,
 }
 
-#[cfg(test)]
 impl Stored {
-    /// A row as a sweep claims it: no older rows named.
-    pub(crate) fn new(position: i64, message: OutboxMessage) -> Self {
+    /// A row as a sweep claims it: no older rows named. A store other than
+    /// the `outbox` table builds its claimed rows with this.
+    pub fn new(position: i64, message: OutboxMessage) -> Self {
         Stored {
             position,
             message,

@@ -17,9 +17,11 @@
 //! cluster (through `mongos`, where `orders` is sharded at start-up). That
 //! also makes change streams available, which wake waiting checkouts on
 //! every replica (`outcomes`); without them a waiting checkout re-reads its
-//! order every second. The relay is woken by this process's checkouts and
-//! otherwise polls every `OUTBOX_POLL_INTERVAL_MS`; relays of several
-//! replicas share the outbox through per-order leases (`outbox_collection`).
+//! order every second. The relay is the `outbox` crate's, over this store's
+//! outbox (`outbox_store`): woken by this process's checkouts (through its
+//! `Handoff`, which carries no rows here) to sweep at once, and otherwise
+//! sweeping every `OUTBOX_POLL_INTERVAL_MS`; relays of several replicas
+//! share the outbox through per-order leases (`outbox_collection`).
 //! No pruner runs: TTL indexes expire the inbox and the keys.
 //!
 //! Tests: `MONGODB_URL=mongodb://…/?replicaSet=… cargo nextest run -p order
@@ -29,8 +31,8 @@ mod documents;
 mod keys;
 mod orders;
 mod outbox_collection;
+mod outbox_store;
 mod outcomes;
-mod relay;
 mod saga;
 mod setup;
 mod store;

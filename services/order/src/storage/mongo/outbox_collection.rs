@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use futures::TryStreamExt;
 use mongodb::ClientSession;
-use mongodb::bson::{self, Document, doc};
+use mongodb::bson::{self, Bson, Document, doc};
 use outbox::OutboxMessage;
 
 use super::documents::OutboxDocument;
@@ -88,26 +88,6 @@ pub async fn events_of(
         .collect()
 }
 
-/// The events that may leave the outbox after a publish: of each aggregate,
-/// those confirmed before its first unconfirmed one. An event behind an
-/// unconfirmed one stays, so the next attempt sends both again in order
-/// (a duplicate the consumers' inbox absorbs) rather than the later alone.
-pub fn deletable(batch: &[OutboxDocument], confirmed: &[usize]) -> Vec<bson::Uuid> {
-    let mut blocked: Vec<&str> = Vec::new();
-    let mut done = Vec::new();
-    for (index, event) in batch.iter().enumerate() {
-        if blocked.contains(&event.aggregate_id.as_str()) {
-            continue;
-        }
-        if confirmed.contains(&index) {
-            done.push(event.message_id);
-        } else {
-            blocked.push(&event.aggregate_id);
-        }
-    }
-    done
-}
-
 pub async fn delete(
     collections: &Collections,
     published: &[bson::Uuid],
@@ -127,47 +107,57 @@ pub async fn release(
     owner: &str,
     aggregates: &[String],
 ) -> Result<(), mongodb::error::Error> {
-    let mine = doc! { "_id": { "$in": aggregates }, "owner": owner };
-    collections.outbox_leases.delete_many(mine).await?;
+    if !aggregates.is_empty() {
+        let mine = doc! { "_id": { "$in": aggregates }, "owner": owner };
+        collections.outbox_leases.delete_many(mine).await?;
+    }
     Ok(())
+}
+
+/// How many events wait, and the age in seconds of the oldest (0 if none).
+pub async fn backlog(collections: &Collections) -> Result<(i64, f64), mongodb::error::Error> {
+    let summary = [doc! {
+        "$group": { "_id": null, "count": { "$sum": 1_i64 }, "oldest": { "$min": "$enqueued_at" } }
+    }];
+    let found: Option<Document> = collections.outbox.aggregate(summary).await?.try_next().await?;
+    Ok(backlog_of(found.as_ref(), bson::DateTime::now()))
+}
+
+/// The backlog in the summary [`backlog`] reads, as of `now`; no summary
+/// means an empty outbox.
+fn backlog_of(summary: Option<&Document>, now: bson::DateTime) -> (i64, f64) {
+    let Some(summary) = summary else {
+        return (0, 0.0);
+    };
+    let count = match summary.get("count") {
+        Some(Bson::Int64(count)) => *count,
+        Some(Bson::Int32(count)) => i64::from(*count),
+        _ => 0,
+    };
+    let age_ms = summary
+        .get_datetime("oldest")
+        .map_or(0, |oldest| now.timestamp_millis() - oldest.timestamp_millis());
+    (count, age_ms.max(0) as f64 / 1000.0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn event(aggregate: &str, seq: i64) -> OutboxDocument {
-        let message = OutboxMessage::new("order", "k", "E", 1, aggregate, &seq).expect("a message");
-        OutboxDocument::new(&message, seq).expect("a document")
+    #[test]
+    fn the_backlog_counts_the_events_and_ages_the_oldest() {
+        let now = bson::DateTime::from_millis(10_000);
+        let summary = doc! { "_id": null, "count": 3_i64, "oldest": bson::DateTime::from_millis(7_500) };
+
+        assert_eq!(backlog_of(Some(&summary), now), (3, 2.5));
     }
 
     #[test]
-    fn every_confirmed_event_leaves_when_all_were_confirmed() {
-        let batch = [event("a", 1), event("a", 2), event("b", 1)];
+    fn an_empty_outbox_has_no_backlog_and_a_clock_behind_no_negative_age() {
+        let now = bson::DateTime::from_millis(10_000);
+        let ahead = doc! { "count": 1_i32, "oldest": bson::DateTime::from_millis(10_200) };
 
-        let done = deletable(&batch, &[0, 1, 2]);
-
-        assert_eq!(done, batch.iter().map(|e| e.message_id).collect::<Vec<_>>());
-    }
-
-    #[test]
-    fn events_behind_an_unconfirmed_one_of_their_aggregate_stay() {
-        let batch = [
-            event("a", 1),
-            event("a", 2),
-            event("a", 3),
-            event("b", 1),
-            event("b", 2),
-        ];
-
-        let done = deletable(&batch, &[0, 2, 3, 4]);
-
-        let expected = [&batch[0], &batch[3], &batch[4]].map(|e| e.message_id);
-        assert_eq!(done, expected);
-    }
-
-    #[test]
-    fn nothing_leaves_when_nothing_was_confirmed() {
-        assert!(deletable(&[event("a", 1), event("b", 1)], &[]).is_empty());
+        assert_eq!(backlog_of(None, now), (0, 0.0));
+        assert_eq!(backlog_of(Some(&ahead), now), (1, 0.0));
     }
 }

@@ -1,5 +1,4 @@
 use platform::telemetry::Telemetry;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -7,12 +6,11 @@ use idempotency::http::{IdempotentRequest, KeyedAnswer};
 use idempotency::messaging::MessagingSettings;
 use idempotency::{Outcome, RetentionSettings};
 use mongodb::bson::doc;
-use outbox::BatchPublisher;
 use outbox::topology::Topology;
-use tokio::sync::Notify;
+use outbox::{Handoff, Relay};
 use uuid::Uuid;
 
-use super::relay::Relay;
+use super::outbox_store::MongoOutbox;
 use super::setup::Collections;
 use super::{keys, orders, outcomes, saga};
 use crate::configuration::MongoSettings;
@@ -30,8 +28,9 @@ const PING_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone)]
 pub struct MongoStore {
     collections: Collections,
-    /// Wakes this process's relay when a checkout has committed an event.
-    relay_wake: Arc<Notify>,
+    /// Wakes this process's relay when a checkout has committed an event:
+    /// its rows are not handed over, the relay sweeps them at once.
+    handoff: Handoff,
 }
 
 impl MongoStore {
@@ -44,7 +43,7 @@ impl MongoStore {
         collections.prepare(retention).await?;
         Ok(MongoStore {
             collections,
-            relay_wake: Arc::new(Notify::new()),
+            handoff: Handoff::default(),
         })
     }
 
@@ -53,7 +52,7 @@ impl MongoStore {
     pub fn chores(&self) -> MongoChores {
         MongoChores {
             collections: self.collections.clone(),
-            relay_wake: self.relay_wake.clone(),
+            handoff: self.handoff.clone(),
         }
     }
 }
@@ -63,7 +62,7 @@ impl MongoStore {
 #[derive(Debug, Clone)]
 pub struct MongoChores {
     collections: Collections,
-    relay_wake: Arc<Notify>,
+    handoff: Handoff,
 }
 
 #[async_trait]
@@ -73,16 +72,19 @@ impl StoreChores for MongoChores {
         settings: &MessagingSettings,
         topology: Topology,
         name: &str,
-        _telemetry: &Telemetry,
+        telemetry: &Telemetry,
         shutdown: Shutdown,
     ) {
-        let publisher = BatchPublisher::new(settings.broker.clone(), topology, name);
-        let relay = Relay::new(
-            self.collections.clone(),
+        let store = MongoOutbox::new(self.collections.clone(), name);
+        let relay = Relay::with_store(
+            store,
+            settings.broker.clone(),
             settings.relay.clone(),
-            publisher,
-            self.relay_wake.clone(),
-        );
+            topology,
+            name,
+        )
+        .with_handoff(self.handoff.clone())
+        .with_telemetry(telemetry);
         relay.run(shutdown).await;
     }
 
@@ -109,7 +111,7 @@ impl OrderStore for MongoStore {
     #[tracing::instrument(skip(self))]
     async fn start_or_join(&self, id: &OrderId) -> Result<Started, OrderError> {
         let started = saga::start_or_join(&self.collections, id).await;
-        self.relay_wake.notify_one();
+        self.handoff.wake();
         started
     }
 
@@ -132,7 +134,7 @@ impl OrderStore for MongoStore {
 
     async fn redrive_stalled(&self, after: Duration, limit: i64) -> Result<Vec<Uuid>, OrderError> {
         let driven = saga::redrive_stalled(&self.collections, after, limit).await;
-        self.relay_wake.notify_one();
+        self.handoff.wake();
         driven
     }
 
