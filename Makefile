@@ -15,7 +15,7 @@ export BENCH_DATABASE_URL ?= $(LOCAL_PG)
 HARNESS := cargo run --quiet --release --locked -p consistency-test --
 
 .PHONY: help up down ps test fmt lint unit-test smoke-test infra api-test config-test compose-test consistency-test chaos bench bench-checkout \
-	bench-messaging bench-compare parked replay-parked deploy-k8s undeploy-k8s deploy-k8s-check
+	bench-messaging bench-compare sqlx-prepare sqlx-check parked replay-parked deploy-k8s undeploy-k8s deploy-k8s-check
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -32,10 +32,16 @@ ps: ## One line per process: <name> <pid> 127.0.0.1:<port> <state>
 infra: ## Install and start PostgreSQL and RabbitMQ where they are missing or down
 	@$(LOCAL)/infra.sh
 
-test: infra fmt lint deploy-k8s-check config-test unit-test smoke-test api-test compose-test ## Everything CI runs: formatting, lints, manifests, all tests
+test: infra fmt sqlx-check lint deploy-k8s-check config-test unit-test smoke-test api-test compose-test ## Everything CI runs: formatting, lints, manifests, all tests
 
 fmt: ## Check formatting
 	cargo fmt --all --check
+
+sqlx-prepare: infra ## Write .sqlx/, the query data sqlx's macros check the SQL against, after changing a statement or a migration
+	@$(LOCAL)/sqlx-prepare.sh
+
+sqlx-check: infra ## Fail when .sqlx/ is stale: the statements checked against a database migrated from scratch
+	@$(LOCAL)/sqlx-prepare.sh --check
 
 lint: ## Clippy over every crate and target, warnings as errors
 	cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -11,12 +11,13 @@ use uuid::Uuid;
 /// the first transaction ends, then sees the row.
 #[tracing::instrument(skip(tx))]
 pub async fn record(tx: &mut PgConnection, consumer: &str, message_id: Uuid) -> Result<bool, DbError> {
-    let inserted =
-        sqlx::query("INSERT INTO inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(consumer)
-            .bind(message_id)
-            .execute(tx)
-            .await?;
+    let inserted = sqlx::query!(
+        "INSERT INTO inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        consumer,
+        message_id
+    )
+    .execute(tx)
+    .await?;
     Ok(inserted.rows_affected() == 1)
 }
 
@@ -33,12 +34,12 @@ pub async fn record_all(
         // The single-row form: unpacking an array costs more than it saves.
         return Ok(vec![record(tx, consumer, *message_id).await?]);
     }
-    let recorded: Vec<Uuid> = sqlx::query_scalar(
+    let recorded = sqlx::query_scalar!(
         "INSERT INTO inbox (consumer, message_id) SELECT $1, unnest($2::uuid[]) \
          ON CONFLICT DO NOTHING RETURNING message_id",
+        consumer,
+        message_ids
     )
-    .bind(consumer)
-    .bind(message_ids)
     .fetch_all(tx)
     .await?;
     let mut fresh: HashSet<Uuid> = recorded.into_iter().collect();
@@ -47,9 +48,11 @@ pub async fn record_all(
 
 /// Deletes records older than `retention_secs`; returns how many.
 pub async fn prune(executor: impl PgExecutor<'_>, retention_secs: f64) -> Result<u64, DbError> {
-    let deleted = sqlx::query("DELETE FROM inbox WHERE processed_at < now() - make_interval(secs => $1)")
-        .bind(retention_secs)
-        .execute(executor)
-        .await?;
+    let deleted = sqlx::query!(
+        "DELETE FROM inbox WHERE processed_at < now() - make_interval(secs => $1)",
+        retention_secs
+    )
+    .execute(executor)
+    .await?;
     Ok(deleted.rows_affected())
 }

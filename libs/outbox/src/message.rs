@@ -10,7 +10,7 @@ pub mod headers {
 
 /// An event to publish, as the caller enqueues it; also how the relay reads
 /// it back from its row.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OutboxMessage {
     /// Consumers deduplicate by this id, so a republished row is applied once.
     pub message_id: Uuid,

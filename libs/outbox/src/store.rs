@@ -1,7 +1,5 @@
 //! The outbox table's writes: events in, published events out.
 use platform::database::DbError;
-use sqlx::postgres::{PgArguments, Postgres};
-use sqlx::query::QueryAs;
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
@@ -13,17 +11,15 @@ pub(crate) const OLDER_REPORTED: usize = 64;
 
 /// An event written into the outbox: its row's position (commit order per
 /// aggregate, and the key the relay deletes it by) and the message.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Stored {
     pub position: i64,
-    #[sqlx(flatten)]
     pub message: OutboxMessage,
     /// The older rows of the same aggregate still in the table when this
     /// one was written (up to [`OLDER_REPORTED`]). The relay publishes the
     /// row at once only if it published each of those itself: that spares
     /// it a query per batch to keep each aggregate's events in order. Empty
     /// for rows a sweep claims, which are heads.
-    #[sqlx(skip)]
     pub older: Vec<i64>,
 }
 
@@ -39,24 +35,6 @@ impl Stored {
     }
 }
 
-/// The `RETURNING` list of the inserts: the row's position and the older
-/// rows of its aggregate the statement saw. The statement's snapshot holds
-/// every row committed before it: for the events of one aggregate written
-/// one after the other (under the aggregate's lock, or each caused by the
-/// delivery of the one before, as the saga's are), every older one. It
-/// does not see the rows of its own statement; their order is the order
-/// they are handed over in.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! returning {
-    () => {
-        " RETURNING position, message_id, \
-          ARRAY(SELECT older.position FROM outbox AS older \
-                WHERE older.aggregate_id = outbox.aggregate_id AND older.position < outbox.position \
-                ORDER BY older.position LIMIT 64) AS older"
-    };
-}
-
 /// Writes `message` into the outbox inside the caller's transaction: it is
 /// published if and only if that transaction commits. After the commit the
 /// caller hands the returned row to its relay ([`crate::Handoff`]), which
@@ -68,20 +46,24 @@ macro_rules! returning {
 pub async fn enqueue(executor: &mut PgConnection, message: &OutboxMessage) -> Result<Stored, DbError> {
     let message = message.clone().traced_by(&tracing::Span::current());
     // The single-row form: unpacking arrays costs more than it saves here.
-    let row: InsertedRow = sqlx::query_as(concat!(
-        "INSERT INTO outbox (message_id, exchange, routing_key, event_type, schema_version, \
-                             aggregate_id, payload, traceparent) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        returning!()
-    ))
-    .bind(message.message_id)
-    .bind(&message.exchange)
-    .bind(&message.routing_key)
-    .bind(&message.event_type)
-    .bind(message.schema_version)
-    .bind(&message.aggregate_id)
-    .bind(&message.payload)
-    .bind(&message.traceparent)
+    let row = sqlx::query_as!(
+        InsertedRow,
+        r#"INSERT INTO outbox (message_id, exchange, routing_key, event_type, schema_version,
+                              aggregate_id, payload, traceparent)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           RETURNING position AS "position!", message_id AS "message_id!",
+               ARRAY(SELECT older.position FROM outbox AS older
+                     WHERE older.aggregate_id = outbox.aggregate_id AND older.position < outbox.position
+                     ORDER BY older.position LIMIT 64) AS "older!""#,
+        message.message_id,
+        message.exchange,
+        message.routing_key,
+        message.event_type,
+        message.schema_version,
+        message.aggregate_id,
+        message.payload,
+        message.traceparent as _
+    )
     .fetch_one(executor)
     .await?;
     Ok(Stored {
@@ -91,36 +73,65 @@ pub async fn enqueue(executor: &mut PgConnection, message: &OutboxMessage) -> Re
     })
 }
 
-/// The insert of [`Rows`] into the outbox, as a statement of its own or as
-/// a common table expression of the caller's statement (`WITH stored AS
-/// (...)`). Its parameters are `$1` to `$8`; it returns `position,
-/// message_id, older` for each row. `insert_rows!("WHERE ...")` inserts the
-/// rows only where the condition holds, e.g. only if the caller's own
-/// write in the same statement took place.
+/// `sqlx::query_as!` for a statement that writes [`Rows`] into the outbox
+/// as its common table expression `stored`, so that a step writes its
+/// state and its events in one statement (one round trip instead of two),
+/// each statement still checked at compile time.
+///
+/// `query_inserting!(Row, rows, [before..], condition, [after..], args..)`
+/// builds `before + "stored AS (INSERT ... <condition> ...)" + after` from
+/// string literals: `before` ends where a CTE may start (`"WITH "`, or
+/// the caller's CTEs and `", "`); `condition` is `""` or a `WHERE` that
+/// inserts the rows only where it holds (e.g. only if the caller's own write
+/// in the same statement took place); `after` reads `stored`, whose columns
+/// are `position, message_id, older` (see [`InsertedRow`]). [`Rows`] binds
+/// `$1` to `$8`; the caller's `args` are `$9` on. Give what `stored`
+/// returned to [`Rows::stored`].
+///
+/// `older` is the older rows of the same aggregate the statement saw, up to
+/// [`OLDER_REPORTED`]. Its snapshot holds every row committed before it:
+/// for the events of one aggregate written one after the other (under the
+/// aggregate's lock, or each caused by the delivery of the one before, as
+/// the saga's are), every older one. It does not see the rows of its own
+/// statement; their order is the order they are handed over in.
 #[macro_export]
-macro_rules! insert_rows {
-    () => {
-        $crate::insert_rows!("")
-    };
-    ($condition:literal) => {
-        concat!(
-            "INSERT INTO outbox (message_id, exchange, routing_key, event_type, schema_version, \
-                                 aggregate_id, payload, traceparent) \
-             SELECT message_id, exchange, routing_key, event_type, schema_version, aggregate_id, \
-                    payload, traceparent \
-             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], \
-                         $7::jsonb[], $8::text[]) WITH ORDINALITY \
-                 AS m (message_id, exchange, routing_key, event_type, schema_version, aggregate_id, \
-                       payload, traceparent, n) ",
-            $condition,
-            " ORDER BY n",
-            $crate::returning!()
+macro_rules! query_inserting {
+    ($row:path, $rows:expr, [$($before:literal),* $(,)?], $condition:literal, [$($after:literal),* $(,)?] $(, $arg:expr)* $(,)?) => {{
+        let columns = $rows.columns();
+        sqlx::query_as!(
+            $row,
+            $($before +)*
+            "stored AS (
+                 INSERT INTO outbox (message_id, exchange, routing_key, event_type, schema_version,
+                                     aggregate_id, payload, traceparent)
+                 SELECT message_id, exchange, routing_key, event_type, schema_version, aggregate_id,
+                        payload, traceparent
+                 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[],
+                             $7::jsonb[], $8::text[]) WITH ORDINALITY
+                     AS m (message_id, exchange, routing_key, event_type, schema_version, aggregate_id,
+                           payload, traceparent, n) "
+            + $condition +
+            " ORDER BY n
+                 RETURNING position, message_id,
+                     ARRAY(SELECT older.position FROM outbox AS older
+                           WHERE older.aggregate_id = outbox.aggregate_id AND older.position < outbox.position
+                           ORDER BY older.position LIMIT 64) AS older)"
+            $(+ $after)*,
+            &columns.message_ids,
+            &columns.exchanges,
+            &columns.routing_keys,
+            &columns.event_types,
+            &columns.schema_versions,
+            &columns.aggregate_ids,
+            &columns.payloads,
+            &columns.traceparents as _
+            $(, $arg)*
         )
-    };
+    }};
 }
 
-/// What [`insert_rows!`] returns for each row (see `returning!`).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+/// What [`query_inserting!`] and [`enqueue`] return for each row written.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InsertedRow {
     pub position: i64,
     pub message_id: Uuid,
@@ -128,11 +139,7 @@ pub struct InsertedRow {
 }
 
 /// Events for the outbox, written by one statement, which may be the
-/// caller's own: a step that writes its state and its events in one
-/// statement makes one round trip instead of two. Such a statement embeds
-/// [`insert_rows!`], binds [`Rows::bind`] first (`$1` to `$8`) and its own
-/// parameters from `$9` on, and gives what the insert returned to
-/// [`Rows::stored`].
+/// caller's own ([`query_inserting!`]).
 #[derive(Debug)]
 pub struct Rows {
     messages: Vec<OutboxMessage>,
@@ -147,21 +154,20 @@ impl Rows {
         Rows { messages }
     }
 
-    pub fn bind<'q, O>(
-        &self,
-        query: QueryAs<'q, Postgres, O, PgArguments>,
-    ) -> QueryAs<'q, Postgres, O, PgArguments> {
+    /// The messages as the insert's array parameters.
+    pub fn columns(&self) -> Columns {
         let messages = &self.messages;
-        let column = |f: fn(&OutboxMessage) -> String| messages.iter().map(f).collect::<Vec<_>>();
-        query
-            .bind(messages.iter().map(|m| m.message_id).collect::<Vec<_>>())
-            .bind(column(|m| m.exchange.clone()))
-            .bind(column(|m| m.routing_key.clone()))
-            .bind(column(|m| m.event_type.clone()))
-            .bind(messages.iter().map(|m| m.schema_version).collect::<Vec<_>>())
-            .bind(column(|m| m.aggregate_id.clone()))
-            .bind(messages.iter().map(|m| m.payload.clone()).collect::<Vec<_>>())
-            .bind(messages.iter().map(|m| m.traceparent.clone()).collect::<Vec<_>>())
+        let column = |f: fn(&OutboxMessage) -> String| messages.iter().map(f).collect();
+        Columns {
+            message_ids: messages.iter().map(|m| m.message_id).collect(),
+            exchanges: column(|m| m.exchange.clone()),
+            routing_keys: column(|m| m.routing_key.clone()),
+            event_types: column(|m| m.event_type.clone()),
+            schema_versions: messages.iter().map(|m| m.schema_version).collect(),
+            aggregate_ids: column(|m| m.aggregate_id.clone()),
+            payloads: messages.iter().map(|m| m.payload.clone()).collect(),
+            traceparents: messages.iter().map(|m| m.traceparent.clone()).collect(),
+        }
     }
 
     /// The rows written, in position order, to hand over after the commit.
@@ -187,6 +193,20 @@ impl Rows {
     }
 }
 
+/// The parameters `$1` to `$8` of [`query_inserting!`], one array per column.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Columns {
+    pub message_ids: Vec<Uuid>,
+    pub exchanges: Vec<String>,
+    pub routing_keys: Vec<String>,
+    pub event_types: Vec<String>,
+    pub schema_versions: Vec<i32>,
+    pub aggregate_ids: Vec<String>,
+    pub payloads: Vec<serde_json::Value>,
+    pub traceparents: Vec<Option<String>>,
+}
+
 /// Writes every message into the outbox, in their order, with one
 /// statement: what a consumer does for the events of a whole batch.
 pub async fn enqueue_all(
@@ -199,28 +219,22 @@ pub async fn enqueue_all(
         _ => {}
     }
     let rows = Rows::new(messages);
-    let inserted = rows
-        .bind(sqlx::query_as(insert_rows!()))
-        .fetch_all(executor)
-        .await?;
+    let inserted = query_inserting!(
+        InsertedRow,
+        rows,
+        ["WITH "],
+        "",
+        [r#" SELECT position AS "position!", message_id AS "message_id!", older AS "older!" FROM stored"#]
+    )
+    .fetch_all(executor)
+    .await?;
     Ok(rows.stored(inserted))
 }
 
 /// Deletes published rows, in the caller's transaction or on their own.
 pub(crate) async fn delete(executor: impl PgExecutor<'_>, positions: &[i64]) -> Result<(), DbError> {
-    sqlx::query("DELETE FROM outbox WHERE position = ANY($1)")
-        .bind(positions)
+    sqlx::query!("DELETE FROM outbox WHERE position = ANY($1)", positions)
         .execute(executor)
         .await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_inserts_report_as_many_older_rows_as_the_relay_expects() {
-        assert!(returning!().contains(&format!("LIMIT {OLDER_REPORTED})")));
-    }
 }

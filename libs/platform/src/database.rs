@@ -176,10 +176,12 @@ pub async fn connect_and_migrate(
 async fn create_database_if_missing(settings: &DatabaseSettings) -> Result<(), sqlx::Error> {
     let name = settings.database_name();
     let mut maintenance = PgConnection::connect_with(&settings.options.clone().database("postgres")).await?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(name)
-        .fetch_one(&mut maintenance)
-        .await?;
+    let exists = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS "exists!""#,
+        name
+    )
+    .fetch_one(&mut maintenance)
+    .await?;
     if !exists {
         let quoted = format!("\"{}\"", name.replace('"', "\"\""));
         let created = sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {quoted}")))
@@ -235,7 +237,7 @@ impl From<sqlx::Error> for DbError {
 
 /// True when a trivial query answers within `timeout`: what health checks ask.
 pub async fn is_reachable(pool: &PgPool, timeout: Duration) -> bool {
-    let ping = sqlx::query("SELECT 1").execute(pool);
+    let ping = sqlx::query_scalar!("SELECT 1 AS one").fetch_one(pool);
     matches!(tokio::time::timeout(timeout, ping).await, Ok(Ok(_)))
 }
 

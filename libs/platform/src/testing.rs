@@ -40,7 +40,7 @@ pub fn fresh_database_name(prefix: &str) -> String {
 /// Drops the database `pool` is connected to, closing its connections: what
 /// a test does to see how a service behaves when its database is gone.
 pub async fn drop_database(pool: &PgPool) {
-    let name: String = sqlx::query_scalar("SELECT current_database()")
+    let name = sqlx::query_scalar!(r#"SELECT current_database() AS "name!""#)
         .fetch_one(pool)
         .await
         .expect("database name");

@@ -55,11 +55,11 @@ impl VacuumSettings {
 /// Vacuums every table of the database that gathered enough dead rows;
 /// returns their names.
 pub async fn vacuum_churned(pool: &PgPool, dead_rows: i64) -> Result<Vec<String>, DbError> {
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables \
-         WHERE n_dead_tup >= $1 AND n_dead_tup >= n_live_tup / 5",
+    let tables = sqlx::query_scalar!(
+        r#"SELECT format('%I.%I', schemaname, relname) AS "table!" FROM pg_stat_user_tables
+           WHERE n_dead_tup >= $1 AND n_dead_tup >= n_live_tup / 5"#,
+        dead_rows
     )
-    .bind(dead_rows)
     .fetch_all(pool)
     .await?;
     for table in &tables {
@@ -75,11 +75,11 @@ pub async fn vacuum_churned(pool: &PgPool, dead_rows: i64) -> Result<Vec<String>
 /// tenth); returns their names. `reltuples` is -1 for a table never
 /// analysed, taken as 0.
 pub async fn analyze_changed(pool: &PgPool) -> Result<Vec<String>, DbError> {
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT format('%I.%I', s.schemaname, s.relname) \
-         FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid \
-         WHERE s.n_mod_since_analyze > 0 \
-           AND abs(s.n_live_tup - greatest(c.reltuples, 0)) >= 50 + greatest(c.reltuples, 0) / 10",
+    let tables = sqlx::query_scalar!(
+        r#"SELECT format('%I.%I', s.schemaname, s.relname) AS "table!"
+           FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+           WHERE s.n_mod_since_analyze > 0
+             AND abs(s.n_live_tup - greatest(c.reltuples, 0)) >= 50 + greatest(c.reltuples, 0) / 10"#
     )
     .fetch_all(pool)
     .await?;

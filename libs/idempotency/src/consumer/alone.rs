@@ -5,9 +5,6 @@
 //! inbox-and-outbox statement and a commit: five round trips and as many
 //! wake-ups of the database and the service, where this takes one.
 use outbox::{InsertedRow, Rows, Stored};
-use sqlx::Postgres;
-use sqlx::postgres::PgArguments;
-use sqlx::query::QueryAs;
 use uuid::Uuid;
 
 use super::IncomingMessage;
@@ -16,7 +13,7 @@ use super::IncomingMessage;
 /// and writes their events ([`applied_alone!`], and a batch's record and
 /// enqueue): an event written, with its position and the older rows of its
 /// aggregate, or, with neither, a message recorded in the inbox.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct WrittenRow {
     pub position: Option<i64>,
     pub message_id: Uuid,
@@ -35,12 +32,15 @@ impl WrittenRow {
 }
 
 /// The statement of a step's common case, applied once without a
-/// transaction. `$step` is the step's own CTEs: they may read `unseen`,
-/// which has a row only while the message is not in the inbox, must write
-/// nothing unless it has one, and end with `applied`, which has a row when
-/// the effect took place. The message is recorded in the inbox and the
-/// events written only then. Binds: `$1` to `$10` by [`Lone::query`], the
-/// step's own from `$11`; [`Lone::written`] reads the answer.
+/// transaction, as a [`outbox::query_inserting!`] answering
+/// [`WrittenRow`]s: `applied_alone!(lone, events, "step", args..)`.
+/// `"step"` is the step's own CTEs: they may read `unseen`, which has a row
+/// only while the message is not in the inbox, must write nothing unless it
+/// has one, and end with `applied`, which has a row when the effect took
+/// place. The message is recorded in the inbox and the events written only
+/// then. Parameters: `$1` to `$8` the events, `$9` and `$10` the inbox's
+/// consumer and the message id, the step's own `args` from `$11`;
+/// [`Lone::written`] reads the answer.
 ///
 /// Two deliveries of one message at once both find it unseen; the inbox's
 /// primary key fails the second statement as a whole, and its retry finds
@@ -48,17 +48,25 @@ impl WrittenRow {
 /// on the saga for the same reason.
 #[macro_export]
 macro_rules! applied_alone {
-    ($step:literal) => {
-        concat!(
-            "WITH unseen AS (SELECT WHERE NOT EXISTS \
-                 (SELECT 1 FROM inbox WHERE consumer = $9::text AND message_id = $10::uuid)), ",
-            $step,
-            ", recorded AS (INSERT INTO inbox (consumer, message_id) \
-                 SELECT $9, $10 WHERE EXISTS (SELECT 1 FROM applied) RETURNING message_id), \
-             stored AS (",
-            $crate::__outbox::insert_rows!("WHERE EXISTS (SELECT 1 FROM recorded)"),
-            ") SELECT position, message_id, older FROM stored \
-               UNION ALL SELECT NULL, message_id, NULL FROM recorded"
+    ($lone:expr, $events:expr, $step:literal $(, $arg:expr)* $(,)?) => {
+        $crate::__outbox::query_inserting!(
+            $crate::WrittenRow,
+            $events,
+            [
+                "WITH unseen AS (SELECT WHERE NOT EXISTS \
+                     (SELECT 1 FROM inbox WHERE consumer = $9::text AND message_id = $10::uuid)), ",
+                $step,
+                ", recorded AS (INSERT INTO inbox (consumer, message_id) \
+                     SELECT $9, $10 WHERE EXISTS (SELECT 1 FROM applied) RETURNING message_id), "
+            ],
+            "WHERE EXISTS (SELECT 1 FROM recorded)",
+            [
+                r#" SELECT position, message_id AS "message_id!", older FROM stored
+                    UNION ALL SELECT NULL, message_id, NULL FROM recorded"#
+            ],
+            $lone.consumer,
+            $lone.message.message_id
+            $(, $arg)*
         )
     };
 }
@@ -71,20 +79,6 @@ pub struct Lone<'a> {
 }
 
 impl Lone<'_> {
-    /// `statement`, an [`applied_alone!`], with `$1` to `$10` bound: the
-    /// events it writes, then the inbox's consumer and the message id. The
-    /// step binds its own parameters after these.
-    pub fn query(
-        &self,
-        statement: &'static str,
-        events: &Rows,
-    ) -> QueryAs<'static, Postgres, WrittenRow, PgArguments> {
-        events
-            .bind(sqlx::query_as(statement))
-            .bind(self.consumer.to_owned())
-            .bind(self.message.message_id)
-    }
-
     /// What the statement wrote: the events, when it applied the message;
     /// `None` when it wrote nothing.
     pub fn written(events: Rows, answer: Vec<WrittenRow>) -> Option<Vec<Stored>> {

@@ -99,21 +99,6 @@ impl<H: Handler> ApplyOnce for PgInbox<H> {
     }
 }
 
-/// The inbox record of a batch and the events it emits, in one statement:
-/// the outbox insert (`$1` to `$8`) and the inbox insert (`$9`, `$10`).
-/// Rows with a position are the events written; rows without, the message
-/// ids recorded now.
-const RECORD_AND_ENQUEUE: &str = concat!(
-    "WITH stored AS (",
-    outbox::insert_rows!(),
-    "), recorded AS ( \
-         INSERT INTO inbox (consumer, message_id) SELECT $9, unnest($10::uuid[]) \
-         ON CONFLICT DO NOTHING RETURNING message_id) \
-     SELECT position, message_id, older FROM stored \
-     UNION ALL \
-     SELECT NULL, message_id, NULL FROM recorded"
-);
-
 impl<H: Handler> PgInbox<H> {
     /// Whether the handler's one-statement form applied the message. When
     /// it did not, it wrote nothing, and the transactional path decides;
@@ -169,13 +154,25 @@ impl<H: Handler> PgInbox<H> {
         let mut tx = self.pool.begin().await?;
         let emitted = self.handle_all(&mut tx, messages.iter().copied()).await?;
         let rows = outbox::Rows::new(emitted);
-        let written: Vec<WrittenRow> = rows
-            .bind(sqlx::query_as(RECORD_AND_ENQUEUE))
-            .bind(consumer)
-            .bind(&ids)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(DbError::from)?;
+        // Rows with a position are the events written; rows without, the
+        // message ids recorded now.
+        let written = outbox::query_inserting!(
+            WrittenRow,
+            rows,
+            ["WITH "],
+            "",
+            [r#", recorded AS (
+                     INSERT INTO inbox (consumer, message_id) SELECT $9, unnest($10::uuid[])
+                     ON CONFLICT DO NOTHING RETURNING message_id)
+                 SELECT position, message_id AS "message_id!", older FROM stored
+                 UNION ALL
+                 SELECT NULL, message_id, NULL FROM recorded"#],
+            consumer,
+            &ids
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(DbError::from)?;
         let recorded = written.iter().filter(|row| row.position.is_none()).count();
         if recorded < ids.len() {
             tx.rollback().await.map_err(DbError::from)?;

@@ -14,12 +14,12 @@ pub struct SavedAnswer {
 /// when the key exists already; a concurrent request with the same key waits
 /// here until the first one's transaction ends.
 pub(super) async fn claim(tx: &mut PgConnection, key: &str, fingerprint: &str) -> Result<bool, DbError> {
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO idempotency_keys (key, fingerprint, status, body) VALUES ($1, $2, 0, 'null') \
          ON CONFLICT DO NOTHING",
+        key,
+        fingerprint
     )
-    .bind(key)
-    .bind(fingerprint)
     .execute(tx)
     .await?;
     Ok(inserted.rows_affected() == 1)
@@ -31,34 +31,35 @@ pub(super) async fn save(
     status: u16,
     body: &serde_json::Value,
 ) -> Result<(), DbError> {
-    sqlx::query("UPDATE idempotency_keys SET status = $2, body = $3 WHERE key = $1")
-        .bind(key)
-        .bind(status as i16)
-        .bind(body)
-        .execute(tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE idempotency_keys SET status = $2, body = $3 WHERE key = $1",
+        key,
+        status as i16,
+        body
+    )
+    .execute(tx)
+    .await?;
     Ok(())
 }
 
 pub(super) async fn load(executor: impl PgExecutor<'_>, key: &str) -> Result<Option<SavedAnswer>, DbError> {
-    let row: Option<(String, i16, serde_json::Value)> =
-        sqlx::query_as("SELECT fingerprint, status, body FROM idempotency_keys WHERE key = $1")
-            .bind(key)
-            .fetch_optional(executor)
-            .await?;
-    Ok(row.map(|(fingerprint, status, body)| SavedAnswer {
-        fingerprint,
-        status,
-        body,
-    }))
+    let answer = sqlx::query_as!(
+        SavedAnswer,
+        "SELECT fingerprint, status, body FROM idempotency_keys WHERE key = $1",
+        key
+    )
+    .fetch_optional(executor)
+    .await?;
+    Ok(answer)
 }
 
 /// Deletes keys older than `retention_secs`; returns how many.
 pub async fn prune(executor: impl PgExecutor<'_>, retention_secs: f64) -> Result<u64, DbError> {
-    let deleted =
-        sqlx::query("DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)")
-            .bind(retention_secs)
-            .execute(executor)
-            .await?;
+    let deleted = sqlx::query!(
+        "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)",
+        retention_secs
+    )
+    .execute(executor)
+    .await?;
     Ok(deleted.rows_affected())
 }

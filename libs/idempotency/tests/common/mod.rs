@@ -77,20 +77,18 @@ impl Handler for Recorder {
             return Ok(None);
         }
         let events = outbox::Rows::new(Vec::new());
-        let answer = lone
-            .query(
-                idempotency::applied_alone!(
-                    "applied AS ( \
-                         INSERT INTO effects (message_id, aggregate, sequence, transaction) \
-                         SELECT $10, $11, $12, txid_current() FROM unseen \
-                         WHERE NOT EXISTS (SELECT 1 FROM outage) RETURNING serial)"
-                ),
-                &events,
-            )
-            .bind(lone.message.aggregate_id.clone())
-            .bind(body["sequence"].as_i64().unwrap_or(-1))
-            .fetch_all(pool)
-            .await?;
+        let answer = idempotency::applied_alone!(
+            lone,
+            events,
+            "applied AS ( \
+                 INSERT INTO effects (message_id, aggregate, sequence, transaction) \
+                 SELECT $10, $11, $12, txid_current() FROM unseen \
+                 WHERE NOT EXISTS (SELECT 1 FROM outage) RETURNING serial)",
+            &lone.message.aggregate_id,
+            body["sequence"].as_i64().unwrap_or(-1)
+        )
+        .fetch_all(pool)
+        .await?;
         let written = Lone::written(events, answer);
         if written.is_some() {
             self.applied_alone.fetch_add(1, Ordering::SeqCst);
@@ -102,24 +100,10 @@ impl Handler for Recorder {
 pub async fn test_bed() -> TestBed {
     let pool =
         platform::testing::fresh_pool("idempotency", &[&outbox::MIGRATOR, &idempotency::MIGRATOR]).await;
-    // No unique constraint: a second application must be visible, not refused.
-    sqlx::query(
-        "CREATE TABLE effects (serial BIGSERIAL PRIMARY KEY, message_id UUID NOT NULL, \
-         aggregate TEXT NOT NULL, sequence BIGINT NOT NULL, transaction BIGINT NOT NULL)",
-    )
-    .execute(&pool)
-    .await
-    .expect("effects table");
-    sqlx::query("CREATE TABLE outage (began_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+    sqlx::raw_sql(include_str!("../fixtures/test_bed.sql"))
         .execute(&pool)
         .await
-        .expect("outage table");
-    // A row here makes poison messages applicable: the fix an operator
-    // deploys before replaying the parking lot.
-    sqlx::query("CREATE TABLE cures (cured_at TIMESTAMPTZ NOT NULL DEFAULT now())")
-        .execute(&pool)
-        .await
-        .expect("cures table");
+        .expect("the test bed's tables");
     let mut broker = BrokerSettings::from_env().expect("broker settings").isolated();
     broker.retry_delay = Duration::from_millis(100);
     broker.max_deliveries = 3;

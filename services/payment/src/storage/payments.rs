@@ -37,33 +37,36 @@ pub async fn charge(
     user: &UserId,
     amount: Amount,
 ) -> Result<Charge, DbError> {
-    let (charged, charged_before, refused_before): (bool, bool, Option<String>) = sqlx::query_as(
-        "WITH paid_before AS (SELECT 1 FROM payments WHERE saga_id = $1), \
-              refused_before AS (SELECT reason FROM refusals WHERE saga_id = $1), \
-              charged AS ( \
-                 UPDATE users SET credit = credit - $4 \
-                 WHERE id = $3 AND credit >= $4 \
-                   AND NOT EXISTS (SELECT 1 FROM paid_before) \
-                   AND NOT EXISTS (SELECT 1 FROM refused_before) \
-                 RETURNING id), \
-              recorded AS ( \
-                 INSERT INTO payments (saga_id, order_id, user_id, amount) \
-                 SELECT $1, $2, id, $4 FROM charged RETURNING saga_id) \
-         SELECT EXISTS (SELECT 1 FROM recorded), EXISTS (SELECT 1 FROM paid_before), \
-                (SELECT reason FROM refused_before)",
+    let answer = sqlx::query!(
+        r#"WITH paid_before AS (SELECT 1 FROM payments WHERE saga_id = $1),
+              refused_before AS (SELECT reason FROM refusals WHERE saga_id = $1),
+              charged AS (
+                 UPDATE users SET credit = credit - $4
+                 WHERE id = $3 AND credit >= $4
+                   AND NOT EXISTS (SELECT 1 FROM paid_before)
+                   AND NOT EXISTS (SELECT 1 FROM refused_before)
+                 RETURNING id),
+              recorded AS (
+                 INSERT INTO payments (saga_id, order_id, user_id, amount)
+                 SELECT $1, $2, id, $4 FROM charged RETURNING saga_id)
+         SELECT EXISTS (SELECT 1 FROM recorded) AS "charged!",
+                EXISTS (SELECT 1 FROM paid_before) AS "charged_before!",
+                (SELECT reason FROM refused_before) AS "refused_before?""#,
+        saga_id,
+        order_id,
+        user.as_str(),
+        amount.get()
     )
-    .bind(saga_id)
-    .bind(order_id)
-    .bind(user.as_str())
-    .bind(amount.get())
     .fetch_one(executor)
     .await?;
-    Ok(match (charged, charged_before, refused_before) {
-        (true, _, _) => Charge::Charged,
-        (false, true, _) => Charge::ChargedBefore,
-        (false, false, Some(reason)) => Charge::RefusedBefore(reason),
-        (false, false, None) => Charge::Refused,
-    })
+    Ok(
+        match (answer.charged, answer.charged_before, answer.refused_before) {
+            (true, _, _) => Charge::Charged,
+            (false, true, _) => Charge::ChargedBefore,
+            (false, false, Some(reason)) => Charge::RefusedBefore(reason),
+            (false, false, None) => Charge::Refused,
+        },
+    )
 }
 
 /// Records why the saga's charge was refused, so that the saga asked again
@@ -75,12 +78,14 @@ pub async fn record_refusal(
     order_id: &str,
     reason: &str,
 ) -> Result<(), DbError> {
-    sqlx::query("INSERT INTO refusals (saga_id, order_id, reason) VALUES ($1, $2, $3)")
-        .bind(saga_id)
-        .bind(order_id)
-        .bind(reason)
-        .execute(executor)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO refusals (saga_id, order_id, reason) VALUES ($1, $2, $3)",
+        saga_id,
+        order_id,
+        reason
+    )
+    .execute(executor)
+    .await?;
     Ok(())
 }
 
@@ -101,26 +106,24 @@ pub async fn charge_alone(
     user: &UserId,
     amount: Amount,
 ) -> Result<Option<Vec<Stored>>, DbError> {
-    let answer = lone
-        .query(
-            idempotency::applied_alone!(
-                "charged AS ( \
-                     UPDATE users SET credit = credit - $14 \
-                     WHERE id = $13 AND credit >= $14 AND EXISTS (SELECT 1 FROM unseen) \
-                       AND NOT EXISTS (SELECT 1 FROM payments WHERE saga_id = $11) \
-                       AND NOT EXISTS (SELECT 1 FROM refusals WHERE saga_id = $11) \
-                     RETURNING id), \
-                 applied AS ( \
-                     INSERT INTO payments (saga_id, order_id, user_id, amount) \
-                     SELECT $11::uuid, $12::text, id, $14 FROM charged RETURNING saga_id)"
-            ),
-            &events,
-        )
-        .bind(saga_id)
-        .bind(order_id)
-        .bind(user.as_str())
-        .bind(amount.get())
-        .fetch_all(executor)
-        .await?;
+    let answer = idempotency::applied_alone!(
+        lone,
+        events,
+        "charged AS ( \
+                 UPDATE users SET credit = credit - $14 \
+                 WHERE id = $13 AND credit >= $14 AND EXISTS (SELECT 1 FROM unseen) \
+                   AND NOT EXISTS (SELECT 1 FROM payments WHERE saga_id = $11) \
+                   AND NOT EXISTS (SELECT 1 FROM refusals WHERE saga_id = $11) \
+                 RETURNING id), \
+             applied AS ( \
+                 INSERT INTO payments (saga_id, order_id, user_id, amount) \
+                 SELECT $11::uuid, $12::text, id, $14 FROM charged RETURNING saga_id)",
+        saga_id,
+        order_id,
+        user.as_str(),
+        amount.get()
+    )
+    .fetch_all(executor)
+    .await?;
     Ok(Lone::written(events, answer))
 }

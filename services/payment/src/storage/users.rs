@@ -6,8 +6,7 @@ use crate::domain::UserId;
 
 #[tracing::instrument(skip(executor))]
 pub async fn insert_user(executor: impl PgExecutor<'_>, id: &UserId) -> Result<(), DbError> {
-    sqlx::query("INSERT INTO users (id, credit) VALUES ($1, 0)")
-        .bind(id.as_str())
+    sqlx::query!("INSERT INTO users (id, credit) VALUES ($1, 0)", id.as_str())
         .execute(executor)
         .await?;
     Ok(())
@@ -16,8 +15,7 @@ pub async fn insert_user(executor: impl PgExecutor<'_>, id: &UserId) -> Result<(
 /// The user's credit, or `None` for an unknown user.
 #[tracing::instrument(skip(executor))]
 pub async fn find_credit(executor: impl PgExecutor<'_>, id: &UserId) -> Result<Option<i64>, DbError> {
-    let credit = sqlx::query_scalar("SELECT credit FROM users WHERE id = $1")
-        .bind(id.as_str())
+    let credit = sqlx::query_scalar!("SELECT credit FROM users WHERE id = $1", id.as_str())
         .fetch_optional(executor)
         .await?;
     Ok(credit)
@@ -52,11 +50,13 @@ async fn shift_credit(
     id: &UserId,
     delta: i64,
 ) -> Result<Option<i64>, DbError> {
-    let credit = sqlx::query_scalar("UPDATE users SET credit = credit + $2 WHERE id = $1 RETURNING credit")
-        .bind(id.as_str())
-        .bind(delta)
-        .fetch_optional(executor)
-        .await?;
+    let credit = sqlx::query_scalar!(
+        "UPDATE users SET credit = credit + $2 WHERE id = $1 RETURNING credit",
+        id.as_str(),
+        delta
+    )
+    .fetch_optional(executor)
+    .await?;
     Ok(credit)
 }
 
@@ -64,13 +64,13 @@ async fn shift_credit(
 /// generated inside PostgreSQL, so 100 000 of them cost one round trip.
 #[tracing::instrument(skip(executor))]
 pub async fn batch_init(executor: impl PgExecutor<'_>, n: BatchSize, credit: Amount) -> Result<(), DbError> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO users (id, credit) \
-         SELECT i::text, $2 FROM generate_series(0, $1 - 1) AS i \
+         SELECT i::text, $2 FROM generate_series(0, $1::bigint - 1) AS i \
          ON CONFLICT (id) DO UPDATE SET credit = EXCLUDED.credit",
+        n.get(),
+        credit.get()
     )
-    .bind(n.get())
-    .bind(credit.get())
     .execute(executor)
     .await?;
     Ok(())

@@ -6,20 +6,25 @@ use crate::domain::{ItemId, StockLevel};
 
 #[tracing::instrument(skip(executor))]
 pub async fn insert_item(executor: impl PgExecutor<'_>, id: &ItemId, price: Amount) -> Result<(), DbError> {
-    sqlx::query("INSERT INTO items (id, stock, price) VALUES ($1, 0, $2)")
-        .bind(id.as_str())
-        .bind(price.get())
-        .execute(executor)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO items (id, stock, price) VALUES ($1, 0, $2)",
+        id.as_str(),
+        price.get()
+    )
+    .execute(executor)
+    .await?;
     Ok(())
 }
 
 #[tracing::instrument(skip(executor))]
 pub async fn find_item(executor: impl PgExecutor<'_>, id: &ItemId) -> Result<Option<StockLevel>, DbError> {
-    let level = sqlx::query_as("SELECT stock, price FROM items WHERE id = $1")
-        .bind(id.as_str())
-        .fetch_optional(executor)
-        .await?;
+    let level = sqlx::query_as!(
+        StockLevel,
+        "SELECT stock, price FROM items WHERE id = $1",
+        id.as_str()
+    )
+    .fetch_optional(executor)
+    .await?;
     Ok(level)
 }
 
@@ -48,11 +53,13 @@ pub async fn subtract_stock(
 }
 
 async fn shift_stock(executor: impl PgExecutor<'_>, id: &ItemId, delta: i64) -> Result<Option<i64>, DbError> {
-    let stock = sqlx::query_scalar("UPDATE items SET stock = stock + $2 WHERE id = $1 RETURNING stock")
-        .bind(id.as_str())
-        .bind(delta)
-        .fetch_optional(executor)
-        .await?;
+    let stock = sqlx::query_scalar!(
+        "UPDATE items SET stock = stock + $2 WHERE id = $1 RETURNING stock",
+        id.as_str(),
+        delta
+    )
+    .fetch_optional(executor)
+    .await?;
     Ok(stock)
 }
 
@@ -65,14 +72,14 @@ pub async fn batch_init(
     stock: Amount,
     price: Amount,
 ) -> Result<(), DbError> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO items (id, stock, price) \
-         SELECT i::text, $2, $3 FROM generate_series(0, $1 - 1) AS i \
+         SELECT i::text, $2, $3 FROM generate_series(0, $1::bigint - 1) AS i \
          ON CONFLICT (id) DO UPDATE SET stock = EXCLUDED.stock, price = EXCLUDED.price",
+        n.get(),
+        stock.get(),
+        price.get()
     )
-    .bind(n.get())
-    .bind(stock.get())
-    .bind(price.get())
     .execute(executor)
     .await?;
     Ok(())

@@ -35,14 +35,15 @@ pub async fn lock_for_saga(
     saga_id: Uuid,
     item_ids: &[&str],
 ) -> Result<Locked, DbError> {
-    let rows: Vec<LockRow> = sqlx::query_as(
-        "WITH locked AS (SELECT id, stock FROM items WHERE id = ANY($1) ORDER BY id FOR UPDATE) \
-         SELECT id, stock, FALSE AS reserved, NULL::text AS rejected FROM locked \
-         UNION ALL SELECT NULL, NULL, TRUE, NULL FROM reservations WHERE saga_id = $2 \
-         UNION ALL SELECT NULL, NULL, FALSE, reason FROM rejections WHERE saga_id = $2",
+    let rows = sqlx::query_as!(
+        LockRow,
+        r#"WITH locked AS (SELECT id, stock FROM items WHERE id = ANY($1) ORDER BY id FOR UPDATE)
+           SELECT id AS "id?", stock AS "stock?", FALSE AS "reserved!", NULL::text AS "rejected?" FROM locked
+           UNION ALL SELECT NULL, NULL, TRUE, NULL FROM reservations WHERE saga_id = $2
+           UNION ALL SELECT NULL, NULL, FALSE, reason FROM rejections WHERE saga_id = $2"#,
+        item_ids as _,
+        saga_id
     )
-    .bind(item_ids)
-    .bind(saga_id)
     .fetch_all(executor)
     .await?;
     let mut locked = Locked::default();
@@ -66,7 +67,6 @@ pub async fn lock_for_saga(
 
 /// A row of [`lock_for_saga`]'s answer: an item's stock, or the saga's
 /// earlier answer.
-#[derive(sqlx::FromRow)]
 struct LockRow {
     id: Option<String>,
     stock: Option<i64>,
@@ -83,12 +83,14 @@ pub async fn record_rejection(
     order_id: &str,
     reason: &str,
 ) -> Result<(), DbError> {
-    sqlx::query("INSERT INTO rejections (saga_id, order_id, reason) VALUES ($1, $2, $3)")
-        .bind(saga_id)
-        .bind(order_id)
-        .bind(reason)
-        .execute(executor)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO rejections (saga_id, order_id, reason) VALUES ($1, $2, $3)",
+        saga_id,
+        order_id,
+        reason
+    )
+    .execute(executor)
+    .await?;
     Ok(())
 }
 
@@ -105,18 +107,18 @@ pub async fn take_and_reserve(
 ) -> Result<(), DbError> {
     let (ids, quantities): (Vec<&str>, Vec<i64>) =
         wanted.lines.iter().map(|(id, q)| (id.as_str(), *q)).unzip();
-    sqlx::query(
+    sqlx::query!(
         "WITH taken AS ( \
              UPDATE items SET stock = items.stock - wanted.quantity \
              FROM unnest($3::text[], $4::bigint[]) AS wanted (id, quantity) \
              WHERE items.id = wanted.id) \
          INSERT INTO reservations (saga_id, order_id, lines) VALUES ($1, $2, $5)",
+        saga_id,
+        order_id,
+        ids as _,
+        &quantities,
+        Json(lines) as _
     )
-    .bind(saga_id)
-    .bind(order_id)
-    .bind(ids)
-    .bind(quantities)
-    .bind(Json(lines))
     .execute(executor)
     .await?;
     Ok(())
@@ -129,11 +131,11 @@ pub async fn release_reservation(
     executor: impl PgExecutor<'_>,
     saga_id: Uuid,
 ) -> Result<Option<Vec<Line>>, DbError> {
-    let lines: Option<Json<Vec<Line>>> = sqlx::query_scalar(
-        "UPDATE reservations SET released_at = now() \
-         WHERE saga_id = $1 AND released_at IS NULL RETURNING lines",
+    let lines = sqlx::query_scalar!(
+        r#"UPDATE reservations SET released_at = now()
+           WHERE saga_id = $1 AND released_at IS NULL RETURNING lines AS "lines: Json<Vec<Line>>""#,
+        saga_id
     )
-    .bind(saga_id)
     .fetch_optional(executor)
     .await?;
     Ok(lines.map(|Json(lines)| lines))
@@ -160,32 +162,30 @@ pub async fn reserve_alone(
 ) -> Result<Option<Vec<Stored>>, DbError> {
     let (ids, quantities): (Vec<&str>, Vec<i64>) =
         wanted.lines.iter().map(|(id, q)| (id.as_str(), *q)).unzip();
-    let answer = lone
-        .query(
-            idempotency::applied_alone!(
-                "wanted AS (SELECT id, quantity FROM unnest($13::text[], $14::bigint[]) AS w (id, quantity)), \
-                 locked AS (SELECT id, stock FROM items WHERE id = ANY($13) ORDER BY id FOR UPDATE), \
-                 covered AS ( \
-                     SELECT FROM unseen \
-                     WHERE NOT EXISTS (SELECT 1 FROM reservations WHERE saga_id = $11) \
-                       AND NOT EXISTS (SELECT 1 FROM rejections WHERE saga_id = $11) \
-                       AND (SELECT count(*) FROM wanted JOIN locked USING (id) \
-                            WHERE locked.stock >= wanted.quantity) = cardinality($13)), \
-                 taken AS ( \
-                     UPDATE items SET stock = items.stock - wanted.quantity FROM wanted \
-                     WHERE items.id = wanted.id AND EXISTS (SELECT 1 FROM covered)), \
-                 applied AS ( \
-                     INSERT INTO reservations (saga_id, order_id, lines) \
-                     SELECT $11::uuid, $12::text, $15::jsonb FROM covered RETURNING saga_id)"
-            ),
-            &events,
-        )
-        .bind(saga_id)
-        .bind(order_id)
-        .bind(ids)
-        .bind(quantities)
-        .bind(Json(lines))
-        .fetch_all(executor)
-        .await?;
+    let answer = idempotency::applied_alone!(
+        lone,
+        events,
+        "wanted AS (SELECT id, quantity FROM unnest($13::text[], $14::bigint[]) AS w (id, quantity)), \
+             locked AS (SELECT id, stock FROM items WHERE id = ANY($13) ORDER BY id FOR UPDATE), \
+             covered AS ( \
+                 SELECT FROM unseen \
+                 WHERE NOT EXISTS (SELECT 1 FROM reservations WHERE saga_id = $11) \
+                   AND NOT EXISTS (SELECT 1 FROM rejections WHERE saga_id = $11) \
+                   AND (SELECT count(*) FROM wanted JOIN locked USING (id) \
+                        WHERE locked.stock >= wanted.quantity) = cardinality($13)), \
+             taken AS ( \
+                 UPDATE items SET stock = items.stock - wanted.quantity FROM wanted \
+                 WHERE items.id = wanted.id AND EXISTS (SELECT 1 FROM covered)), \
+             applied AS ( \
+                 INSERT INTO reservations (saga_id, order_id, lines) \
+                 SELECT $11::uuid, $12::text, $15::jsonb FROM covered RETURNING saga_id)",
+        saga_id,
+        order_id,
+        &ids as _,
+        &quantities,
+        Json(lines) as _
+    )
+    .fetch_all(executor)
+    .await?;
     Ok(Lone::written(events, answer))
 }

@@ -1,28 +1,57 @@
 use platform::database::DbError;
 use platform::domain::{Amount, BatchSize, Quantity};
 use sqlx::PgExecutor;
+use sqlx::types::Json;
 
-use crate::domain::{ItemId, Order, OrderId, UserId};
+use crate::domain::{ItemId, Order, OrderId, OrderStatus, UserId};
+
+/// An order as its row holds it, its lines still JSON.
+pub(super) struct OrderRow {
+    pub order_id: String,
+    pub paid: bool,
+    pub items: Json<Vec<(String, i64)>>,
+    pub user_id: String,
+    pub total_cost: i64,
+    pub status: OrderStatus,
+}
+
+impl From<OrderRow> for Order {
+    fn from(row: OrderRow) -> Self {
+        Order {
+            order_id: row.order_id,
+            paid: row.paid,
+            items: row.items.0,
+            user_id: row.user_id,
+            total_cost: row.total_cost,
+            status: row.status,
+        }
+    }
+}
 
 #[tracing::instrument(skip(executor))]
 pub async fn insert_order(executor: impl PgExecutor<'_>, id: &OrderId, user: &UserId) -> Result<(), DbError> {
-    sqlx::query("INSERT INTO orders (id, user_id) VALUES ($1, $2)")
-        .bind(id.as_str())
-        .bind(user.as_str())
-        .execute(executor)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO orders (id, user_id) VALUES ($1, $2)",
+        id.as_str(),
+        user.as_str()
+    )
+    .execute(executor)
+    .await?;
     Ok(())
 }
 
 #[tracing::instrument(skip(executor))]
 pub async fn find_order(executor: impl PgExecutor<'_>, id: &OrderId) -> Result<Option<Order>, DbError> {
-    let order = sqlx::query_as(
-        "SELECT id AS order_id, paid, items, user_id, total_cost, status FROM orders WHERE id = $1",
+    let order = sqlx::query_as!(
+        OrderRow,
+        r#"SELECT id AS order_id, paid, items AS "items: Json<Vec<(String, i64)>>", user_id, total_cost,
+                  status AS "status: OrderStatus"
+           FROM orders WHERE id = $1"#,
+        id.as_str()
     )
-    .bind(id.as_str())
     .fetch_optional(executor)
     .await?;
-    Ok(order)
+    Ok(order.map(Order::from))
 }
 
 /// Appends a line and adds its cost, unless the order is paid or being
@@ -36,17 +65,17 @@ pub async fn append_line(
     quantity: Quantity,
     cost: Amount,
 ) -> Result<Option<i64>, DbError> {
-    let total = sqlx::query_scalar(
+    let total = sqlx::query_scalar!(
         "UPDATE orders \
          SET items = items || jsonb_build_array(jsonb_build_array($2::text, $3::bigint)), \
              total_cost = total_cost + $4 \
          WHERE id = $1 AND status IN ('open', 'failed') \
          RETURNING total_cost",
+        id.as_str(),
+        item.as_str(),
+        quantity.get(),
+        cost.get()
     )
-    .bind(id.as_str())
-    .bind(item.as_str())
-    .bind(quantity.get())
-    .bind(cost.get())
     .fetch_optional(executor)
     .await?;
     Ok(total)
@@ -66,25 +95,25 @@ pub async fn batch_init(
     n_users: BatchSize,
     total_cost: Amount,
 ) -> Result<u64, DbError> {
-    let written = sqlx::query(
+    let written = sqlx::query!(
         "INSERT INTO orders (id, user_id, paid, items, total_cost) \
          SELECT i::text, \
-                floor(random() * $3)::bigint::text, \
+                floor(random() * $3::bigint)::bigint::text, \
                 FALSE, \
                 jsonb_build_array( \
-                    jsonb_build_array(floor(random() * $2)::bigint::text, 1), \
-                    jsonb_build_array(floor(random() * $2)::bigint::text, 1)), \
-                $4 \
-         FROM generate_series(0, $1 - 1) AS i \
+                    jsonb_build_array(floor(random() * $2::bigint)::bigint::text, 1), \
+                    jsonb_build_array(floor(random() * $2::bigint)::bigint::text, 1)), \
+                $4::bigint \
+         FROM generate_series(0, $1::bigint - 1) AS i \
          ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id, paid = FALSE, \
              items = EXCLUDED.items, total_cost = EXCLUDED.total_cost, \
              status = 'open', saga_id = NULL, failure_reason = NULL \
          WHERE orders.status <> 'checking_out'",
+        n.get(),
+        n_items.get(),
+        n_users.get(),
+        total_cost.get()
     )
-    .bind(n.get())
-    .bind(n_items.get())
-    .bind(n_users.get())
-    .bind(total_cost.get())
     .execute(executor)
     .await?;
     Ok((n.get() as u64).saturating_sub(written.rows_affected()))

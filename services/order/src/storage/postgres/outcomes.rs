@@ -28,9 +28,7 @@ const NOTIFICATION_BYTES: usize = 7_000;
 /// caught by the waiters' periodic re-read.
 pub async fn announce(executor: &mut PgConnection, ended: &[Ended]) -> Result<(), DbError> {
     for payload in payloads(ended) {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(OUTCOME_CHANNEL)
-            .bind(payload)
+        sqlx::query!("SELECT pg_notify($1, $2)", OUTCOME_CHANNEL, payload)
             .execute(&mut *executor)
             .await?;
     }
