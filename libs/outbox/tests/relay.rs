@@ -8,6 +8,7 @@ use lapin::types::FieldTable;
 use lapin::{Channel, Connection};
 use outbox::topology::Topology;
 use outbox::{BrokerSettings, Handoff, OutboxMessage, Relay, RelayError, RelaySettings, Stored};
+use platform::testing::wait_until;
 use sqlx::PgPool;
 
 struct TestBed {
@@ -245,7 +246,10 @@ async fn a_running_relay_publishes_what_is_handed_over_at_once_without_a_sweep()
         handoff.committed(vec![stored]);
         // Rows younger than an hour are no sweep's: only the hand-over
         // can publish them.
-        wait_until(|| async { outbox::pending_count(&bed.pool).await.expect("count") == 0 }).await;
+        wait_until(10, || async {
+            outbox::pending_count(&bed.pool).await.expect("count") == 0
+        })
+        .await;
     }
 
     assert_eq!(bed.drain().await.len(), 3);
@@ -273,7 +277,10 @@ async fn rows_behind_rows_the_same_relay_publishes_go_at_once_in_order() {
 
     handoff.committed(rows);
 
-    wait_until(|| async { outbox::pending_count(&bed.pool).await.expect("count") == 0 }).await;
+    wait_until(10, || async {
+        outbox::pending_count(&bed.pool).await.expect("count") == 0
+    })
+    .await;
     let sequences = bed.sequences().await;
     assert_eq!(sequences, vec![1, 2]);
 }
@@ -288,7 +295,10 @@ async fn a_row_nobody_handed_over_is_swept_and_the_rows_behind_it_wait_for_it() 
     let behind = bed.commit("a", 2).await;
     handoff.committed(vec![behind]);
 
-    wait_until(|| async { outbox::pending_count(&bed.pool).await.expect("count") == 0 }).await;
+    wait_until(10, || async {
+        outbox::pending_count(&bed.pool).await.expect("count") == 0
+    })
+    .await;
     let sequences = bed.sequences().await;
     assert_eq!(
         sequences,
@@ -317,16 +327,6 @@ async fn an_unreachable_broker_fails_the_step_and_loses_nothing() {
 
     assert_eq!(bed.relay().relay_once().await.expect("relayed"), 1);
     assert_eq!(bed.drain().await.len(), 1);
-}
-
-/// Waits (at most ten seconds) until `condition` holds.
-async fn wait_until<F, Fut>(condition: F)
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let reached = platform::testing::eventually(Duration::from_secs(10), condition).await;
-    assert!(reached, "condition not reached within ten seconds");
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use outbox::topology::{QueueSpec, Topology};
 use outbox::{BrokerSettings, OutboxMessage, OutboxStore, Relay, RelayError, RelaySettings, Stored};
+use platform::testing::wait_until;
 
 /// An outbox in memory. `LEASED`: its claims lapse at once, so that no
 /// publish fits in one.
@@ -94,16 +95,6 @@ fn row(position: i64, aggregate: &str) -> Stored {
     Stored::new(position, message)
 }
 
-/// Waits (at most ten seconds) until `condition` holds.
-async fn wait_until<F, Fut>(condition: F)
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let reached = platform::testing::eventually(Duration::from_secs(10), condition).await;
-    assert!(reached, "condition not reached within ten seconds");
-}
-
 #[tokio::test]
 async fn a_sweep_publishes_its_claim_and_settles_what_the_broker_confirmed() {
     let store = MemoryOutbox::<false>::default();
@@ -128,12 +119,12 @@ async fn a_store_that_sweeps_when_woken_is_swept_at_once_on_a_wake_up() {
         let _ = stopped.await;
     }));
     // The sweep a relay starts with; the next one is an hour away.
-    wait_until(|| async { store.claims.load(Ordering::SeqCst) > 0 }).await;
+    wait_until(10, || async { store.claims.load(Ordering::SeqCst) > 0 }).await;
 
     store.commit(vec![row(1, "a"), row(2, "b")]);
     handoff.wake();
 
-    wait_until(|| async { store.waiting() == 0 }).await;
+    wait_until(10, || async { store.waiting() == 0 }).await;
 }
 
 #[tokio::test]

@@ -57,6 +57,17 @@ pub async fn drop_database(pool: &PgPool) {
     .expect("database dropped");
 }
 
+/// Waits (at most `seconds`) until `condition` holds, and fails the test
+/// if it never does.
+pub async fn wait_until<F, Fut>(seconds: u64, condition: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let reached = eventually(std::time::Duration::from_secs(seconds), condition).await;
+    assert!(reached, "condition not reached within {seconds} s");
+}
+
 /// Polls `probe` every 20 ms until it returns `true`, for at most `limit`;
 /// `false` if it never did. For conditions a background task brings about.
 pub async fn eventually<F, Fut>(limit: std::time::Duration, probe: F) -> bool

@@ -10,6 +10,7 @@ use idempotency::{Consumer, Handler, HandlerError, IncomingMessage, Lone};
 use outbox::topology::{QueueSpec, Topology};
 use outbox::{BrokerSettings, Handoff, OutboxMessage, Relay, RelaySettings, Stored};
 use platform::database::DbError;
+pub use platform::testing::wait_until;
 use sqlx::{PgConnection, PgPool};
 
 pub const QUEUE: &str = "worker";
@@ -234,14 +235,4 @@ impl Stop {
         })));
         Stop { _sender: sender }
     }
-}
-
-/// Waits (at most `seconds`) until `condition` holds.
-pub async fn wait_until<F, Fut>(seconds: u64, condition: F)
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let reached = platform::testing::eventually(Duration::from_secs(seconds), condition).await;
-    assert!(reached, "condition not reached within {seconds} s");
 }

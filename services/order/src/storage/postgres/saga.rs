@@ -10,24 +10,6 @@ use super::orders::OrderRow;
 
 use crate::domain::{Ended, Order, OrderId, OrderState, OrderStatus, SagaEnd, SagaStep, TimelineEntry};
 
-/// The order as a checkout decides on it, read without a lock:
-/// [`start_saga`] writes only if it is still as read.
-pub async fn read_for_checkout(
-    executor: impl PgExecutor<'_>,
-    id: &OrderId,
-) -> Result<Option<Order>, DbError> {
-    let order = sqlx::query_as!(
-        OrderRow,
-        r#"SELECT id AS order_id, paid, items AS "items: Json<Vec<(String, i64)>>", user_id, total_cost,
-                  status AS "status: OrderStatus"
-           FROM orders WHERE id = $1"#,
-        id.as_str()
-    )
-    .fetch_optional(executor)
-    .await?;
-    Ok(order.map(Order::from))
-}
-
 /// If `read` is still the order as stored, makes it `checking_out` under
 /// `entry`'s saga, records the saga's first step in the timeline, enters the
 /// saga in `running_sagas` and writes `request` (its event) into the outbox:

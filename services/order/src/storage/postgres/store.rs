@@ -118,7 +118,9 @@ impl OrderStore for PostgresStore {
     #[tracing::instrument(skip(self))]
     async fn start_or_join(&self, id: &OrderId) -> Result<Started, OrderError> {
         for _ in 0..START_ATTEMPTS {
-            let Some(read) = saga::read_for_checkout(&self.pool, id).await? else {
+            // Read without a lock: `start_saga` writes only if the order
+            // is still as read.
+            let Some(read) = orders::find_order(&self.pool, id).await? else {
                 return Err(OrderError::OrderNotFound(id.clone()));
             };
             let NewSaga { event, entry } = match plan(id, Some(&read))? {
