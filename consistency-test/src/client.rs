@@ -1,7 +1,21 @@
 //! The public HTTP contract, as the harness calls it.
-use anyhow::{Context, bail};
+use std::time::Duration;
+
+use anyhow::Context;
+use backon::{ExponentialBuilder, Retryable};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+
+/// How the set-up and read-back requests are retried: about 12 s in all,
+/// more than the services' 5 s bound on waiting for a pooled connection or a
+/// peer, so one slow moment of the system under test (a replica restarting,
+/// a name lookup lost) is not a failed run. Checkouts are never retried
+/// here: their answers are what the runs count.
+const RETRIES: ExponentialBuilder = ExponentialBuilder::new()
+    .with_min_delay(Duration::from_millis(200))
+    .with_max_delay(Duration::from_secs(3))
+    .with_max_times(6)
+    .with_jitter();
 
 /// Where the system answers, from the command line.
 #[derive(Debug, clap::Args)]
@@ -63,19 +77,29 @@ impl Shop {
         self.ok(Method::GET, url).await
     }
 
+    /// Each POST carries an `Idempotency-Key`, the same on every retry, so a
+    /// retried request whose first try did take effect is replayed, not
+    /// applied twice.
     async fn ok(&self, method: Method, url: String) -> anyhow::Result<Value> {
-        let response = self
-            .http
-            .request(method.clone(), &url)
-            .send()
+        let key = format!("harness-{:032x}", fastrand::u128(..));
+        let attempt = || async {
+            let mut request = self.http.request(method.clone(), &url);
+            if method == Method::POST {
+                request = request.header("Idempotency-Key", &key);
+            }
+            let response = request.send().await.map_err(Failure::Unanswered)?;
+            let status = response.status();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            if !status.is_success() {
+                return Err(Failure::Answered(status, body));
+            }
+            Ok(body)
+        };
+        attempt
+            .retry(RETRIES)
+            .when(Failure::is_transient)
             .await
-            .with_context(|| format!("{method} {url}"))?;
-        let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            bail!("{method} {url} answered {status}: {body}");
-        }
-        Ok(body)
+            .with_context(|| format!("{method} {url}"))
     }
 
     /// A checkout's status, or `None` when no answer came at all.
@@ -180,6 +204,26 @@ impl Shop {
     }
 }
 
+/// Why a request of [`Shop::ok`] failed.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error("no answer")]
+    Unanswered(#[source] reqwest::Error),
+    #[error("answered {0}: {1}")]
+    Answered(StatusCode, Value),
+}
+
+impl Failure {
+    /// A 4xx is the system's considered answer and is final; a 5xx (a 503
+    /// "try again", a gateway without a replica) or no answer may pass.
+    fn is_transient(&self) -> bool {
+        match self {
+            Failure::Unanswered(_) => true,
+            Failure::Answered(status, _) => status.is_server_error(),
+        }
+    }
+}
+
 fn text(body: &Value, field: &str) -> anyhow::Result<String> {
     body[field]
         .as_str()
@@ -191,4 +235,82 @@ fn number(body: &Value, field: &str) -> anyhow::Result<i64> {
     body[field]
         .as_i64()
         .with_context(|| format!("answer has no {field}: {body}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use warp::Filter;
+
+    use super::*;
+
+    type Keys = Arc<Mutex<Vec<Option<String>>>>;
+
+    /// A server that answers `first` to the first request and 200 to every
+    /// later one, keeping each request's `Idempotency-Key`.
+    async fn answering_first(first: u16) -> (Shop, Keys) {
+        let keys = Keys::default();
+        let seen = keys.clone();
+        let route = warp::header::optional::<String>("idempotency-key").map(move |key| {
+            let mut keys = seen.lock().expect("not poisoned");
+            keys.push(key);
+            let status = if keys.len() == 1 { first } else { 200 };
+            warp::reply::with_status(
+                warp::reply::json(&serde_json::json!({ "request": keys.len() })),
+                warp::http::StatusCode::from_u16(status).expect("a status code"),
+            )
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port");
+        let url = format!("http://{}", listener.local_addr().expect("bound"));
+        tokio::spawn(warp::serve(route).incoming(listener).run());
+        (Shop::new(&url, &url, &url).expect("a client"), keys)
+    }
+
+    fn seen(keys: &Keys) -> Vec<Option<String>> {
+        keys.lock().expect("not poisoned").clone()
+    }
+
+    #[tokio::test]
+    async fn a_post_answered_503_is_sent_again_under_the_same_key() {
+        let (shop, keys) = answering_first(503).await;
+
+        let body = shop
+            .post_ok(format!("{}/x", shop.order))
+            .await
+            .expect("the retry succeeds");
+
+        assert_eq!(body["request"], 2);
+        let keys = seen(&keys);
+        assert_eq!(keys.len(), 2);
+        assert!(
+            keys[0].as_deref().is_some_and(|key| key.starts_with("harness-")),
+            "{keys:?}"
+        );
+        assert_eq!(keys[0], keys[1]);
+    }
+
+    #[tokio::test]
+    async fn a_4xx_is_final() {
+        let (shop, keys) = answering_first(409).await;
+
+        let error = shop
+            .post_ok(format!("{}/x", shop.order))
+            .await
+            .expect_err("no retry");
+
+        assert!(format!("{error:#}").contains("409"), "{error:#}");
+        assert_eq!(seen(&keys).len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_get_carries_no_key() {
+        let (shop, keys) = answering_first(200).await;
+
+        shop.get_ok(format!("{}/x", shop.order)).await.expect("answered");
+
+        assert_eq!(seen(&keys), vec![None]);
+    }
 }

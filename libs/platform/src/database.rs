@@ -23,6 +23,11 @@ pub struct DatabaseSettings {
     /// 100 connections: 10 each (plus a listener or two) leaves room for the
     /// tests and `psql`.
     pub max_connections: u32,
+    /// Connections opened at start-up and kept open. A connection opened in
+    /// a burst costs a host lookup and a login just when requests queue for
+    /// it; where lookups are slow (podman's DNS took seconds at times, and
+    /// requests timed out waiting for the pool) a warm pool needs none.
+    pub min_connections: u32,
     /// How long a request waits for a free connection before it fails with
     /// 503 instead of hanging.
     pub acquire_timeout: Duration,
@@ -30,6 +35,7 @@ pub struct DatabaseSettings {
 
 impl DatabaseSettings {
     /// `DATABASE_URL`, `DATABASE_MAX_CONNECTIONS` (10),
+    /// `DATABASE_MIN_CONNECTIONS` (0, at most the maximum),
     /// `DATABASE_ACQUIRE_TIMEOUT_MS` (5000).
     ///
     /// Without `DATABASE_URL`: the local server, as the service's own role
@@ -53,9 +59,12 @@ impl DatabaseSettings {
             value: "<hidden: may hold a password>".into(),
             reason: e.to_string(),
         })?;
+        let max_connections = env_or("DATABASE_MAX_CONNECTIONS", 10)?;
+        let min_connections = within_pool(env_or("DATABASE_MIN_CONNECTIONS", 0)?, max_connections)?;
         Ok(DatabaseSettings {
             options: generic_plans(options).log_statements(tracing::log::LevelFilter::Trace),
-            max_connections: env_or("DATABASE_MAX_CONNECTIONS", 10)?,
+            max_connections,
+            min_connections,
             acquire_timeout: Duration::from_millis(env_or("DATABASE_ACQUIRE_TIMEOUT_MS", 5000)?),
         })
     }
@@ -78,9 +87,23 @@ impl std::fmt::Debug for DatabaseSettings {
         f.debug_struct("DatabaseSettings")
             .field("url", &url)
             .field("max_connections", &self.max_connections)
+            .field("min_connections", &self.min_connections)
             .field("acquire_timeout", &self.acquire_timeout)
             .finish()
     }
+}
+
+/// sqlx would take a minimum above the maximum and open connections it may
+/// not hold; a deployment that sets the two apart is told which is wrong.
+fn within_pool(min: u32, max: u32) -> Result<u32, SettingError> {
+    if min > max {
+        return Err(SettingError {
+            name: "DATABASE_MIN_CONNECTIONS".into(),
+            value: min.to_string(),
+            reason: format!("must not exceed DATABASE_MAX_CONNECTIONS ({max})"),
+        });
+    }
+    Ok(min)
 }
 
 /// Every statement of the services is a key lookup or a write of a few rows,
@@ -146,6 +169,7 @@ pub async fn connect_and_migrate(
         })?;
     let pool = PgPoolOptions::new()
         .max_connections(settings.max_connections)
+        .min_connections(settings.min_connections)
         .acquire_timeout(settings.acquire_timeout)
         // A ping on every acquire was a round trip per pool use: a third of
         // the saga's round trips. Under load connections are never idle
@@ -282,6 +306,16 @@ mod tests {
             Some("-c plan_cache_mode=force_generic_plan")
         );
         assert_eq!(own.options.get_options(), Some("-c plan_cache_mode=auto"));
+    }
+
+    #[test]
+    fn a_minimum_pool_above_the_maximum_is_refused_by_name() {
+        assert_eq!(within_pool(10, 10).expect("equal bounds"), 10);
+
+        let error = within_pool(11, 10).expect_err("a minimum above the maximum");
+
+        assert_eq!(error.name, "DATABASE_MIN_CONNECTIONS");
+        assert!(error.reason.contains("DATABASE_MAX_CONNECTIONS (10)"), "{error}");
     }
 
     #[test]
