@@ -20,10 +20,16 @@ HARNESS="$CARGO_TARGET_DIR/release/consistency-test"
 # project's own target directory: the dependencies are built already, only
 # the workspace's crates build again (and once more at the next `make up`).
 build() {
-  local label=$1 rev=$2 src="$WORK/src-$1"
+  local label=$1 rev=$2 src="$WORK/src"
   log "building $label ($(git -C "$ROOT" rev-parse --short "$rev"))"
   rm -rf "$src" && mkdir -p "$src" "$WORK/$label/release"
-  git -C "$ROOT" archive "$rev" | tar -x -C "$src"
+  # One source folder for both revisions, extracted with today's dates (not
+  # git archive's commit dates). Cargo names a workspace crate's artifacts
+  # after its path relative to the workspace, the same in any export, and
+  # its dep-info keeps the source paths it was built from: with a folder per
+  # revision, the second build checked the first export's files, found them
+  # unchanged and linked the first revision's crates into the second.
+  git -C "$ROOT" archive "$rev" | tar -x -m -C "$src"
   (cd "$src" && CARGO_TARGET_DIR="$CARGO_TARGET_DIR" cargo build-services --release --quiet)
   cp "$CARGO_TARGET_DIR/release/"{order,stock,payment} "$WORK/$label/release/"
 }
