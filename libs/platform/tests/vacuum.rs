@@ -104,7 +104,7 @@ async fn a_grown_table_is_analysed_and_a_plan_made_while_it_was_empty_is_made_ag
 }
 
 #[tokio::test]
-async fn a_table_whose_rows_were_only_updated_is_not_analysed_and_one_that_grew_is() {
+async fn only_a_table_that_doubled_is_analysed_not_one_updated_grown_by_a_tenth_or_shrunk() {
     let pool = platform::testing::fresh_pool("analyze_updates", &[]).await;
     let mut connection = pool.acquire().await.expect("connection");
     run(
@@ -112,17 +112,23 @@ async fn a_table_whose_rows_were_only_updated_is_not_analysed_and_one_that_grew_
         &[
             "CREATE TABLE updated (id BIGINT PRIMARY KEY, status TEXT NOT NULL)",
             "CREATE TABLE grown (id BIGINT PRIMARY KEY)",
+            "CREATE TABLE doubled (id BIGINT PRIMARY KEY)",
+            "CREATE TABLE shrunk (id BIGINT PRIMARY KEY)",
             "INSERT INTO updated SELECT generate_series(1, 5000), 'open'",
             "INSERT INTO grown SELECT generate_series(1, 5000)",
+            "INSERT INTO doubled SELECT generate_series(1, 5000)",
+            "INSERT INTO shrunk SELECT generate_series(1, 5000)",
             // The inserts counted before the analyses, which then forget them.
             "SELECT pg_stat_force_next_flush()",
-            "ANALYZE updated",
-            "ANALYZE grown",
+            "ANALYZE updated, grown, doubled, shrunk",
             // Every row changed twice over, none added: ten times what
             // autovacuum's analyse would wait for.
             "UPDATE updated SET status = 'checking_out'",
             "UPDATE updated SET status = 'paid'",
+            // Twelve times what autovacuum's analyse would wait for.
             "INSERT INTO grown SELECT generate_series(5001, 5600)",
+            "INSERT INTO doubled SELECT generate_series(5001, 10100)",
+            "DELETE FROM shrunk WHERE id > 1000",
             "SELECT pg_stat_force_next_flush()",
         ],
     )
@@ -136,5 +142,5 @@ async fn a_table_whose_rows_were_only_updated_is_not_analysed_and_one_that_grew_
     let analysed = analyze_changed(&pool).await.expect("analysed");
 
     assert_eq!(modified, 10_000);
-    assert_eq!(analysed, vec!["public.grown".to_owned()]);
+    assert_eq!(analysed, vec!["public.doubled".to_owned()]);
 }
