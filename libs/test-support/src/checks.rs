@@ -62,3 +62,18 @@ pub async fn assert_unhealthy_without_database(app: &TestApp, path: &str) {
 
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
 }
+
+/// Asserts that the statistics of `table`, in the app's database, count
+/// `rows` rows: it was analysed since it reached that size. PostgreSQL's
+/// `reltuples` is -1 for a table never analysed; a table this small is
+/// sampled whole, so the count is exact.
+pub async fn assert_analysed_with(app: &TestApp, table: &str, rows: usize) {
+    let counted = sqlx::query_scalar!(
+        "SELECT reltuples FROM pg_class WHERE oid = to_regclass($1)",
+        table
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("the table's statistics");
+    assert_eq!(counted, rows as f32, "rows in the statistics of {table}");
+}

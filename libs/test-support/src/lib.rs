@@ -25,8 +25,8 @@ pub use app::{TestApp, answer, send};
 pub use arrange::{item, item_with, user, user_with};
 pub use broker::{broker_channel, isolated_broker};
 pub use checks::{
-    BAD, BAD_NUMBERS, assert_healthy, assert_numbers_refused, assert_overlong_id_refused,
-    assert_unhealthy_without_database,
+    BAD, BAD_NUMBERS, assert_analysed_with, assert_healthy, assert_numbers_refused,
+    assert_overlong_id_refused, assert_unhealthy_without_database,
 };
 /// Waiting for what a background task brings about; one implementation,
 /// which the libraries' own tests use too.

@@ -2,6 +2,8 @@ use std::collections::HashSet;
 
 use reqwest::StatusCode;
 
+use test_support::assert_analysed_with;
+
 use crate::helpers::{snapshot, spawn_app};
 
 #[tokio::test]
@@ -34,6 +36,16 @@ async fn batch_init_creates_unpaid_orders_of_two_random_items() {
     }
     assert!(users.iter().all(|u| *u < 20));
     assert_eq!(app.get("/orders/find/1000").await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn batch_init_leaves_the_orders_analysed_for_the_load_that_follows() {
+    let app = spawn_app().await;
+
+    let (status, body) = app.post("/orders/batch_init/1000/50/20/7").await;
+
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_analysed_with(&app.order, "orders", 1000).await;
 }
 
 #[tokio::test]

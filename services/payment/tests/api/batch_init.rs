@@ -1,6 +1,8 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
+use test_support::assert_analysed_with;
+
 use crate::helpers::{snapshot, spawn_app};
 
 #[tokio::test]
@@ -16,6 +18,16 @@ async fn batch_init_creates_users_zero_to_n_minus_one() {
         json!({"user_id": "999", "credit": 100})
     );
     assert_eq!(app.get("/payment/find_user/1000").await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn batch_init_leaves_the_users_analysed_for_the_load_that_follows() {
+    let app = spawn_app().await;
+
+    let (status, _) = app.post("/payment/batch_init/1000/100").await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_analysed_with(&app, "users", 1000).await;
 }
 
 #[tokio::test]

@@ -1,6 +1,8 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
+use test_support::assert_analysed_with;
+
 use crate::helpers::{snapshot, spawn_app};
 
 #[tokio::test]
@@ -20,6 +22,16 @@ async fn batch_init_creates_items_zero_to_n_minus_one() {
         json!({"stock": 100, "price": 3})
     );
     assert_eq!(app.get("/stock/find/1000").await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn batch_init_leaves_the_items_analysed_for_the_load_that_follows() {
+    let app = spawn_app().await;
+
+    let (status, _) = app.post("/stock/batch_init/1000/100/3").await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_analysed_with(&app, "items", 1000).await;
 }
 
 #[tokio::test]
