@@ -28,7 +28,8 @@ pub struct Load {
     /// How long each step lasts.
     #[arg(long, default_value_t = 10.0)]
     pub step_secs: f64,
-    /// Where the SVG plots go.
+    /// Where the SVG plots go, with `answers.csv`: every answer, when it
+    /// was asked (seconds into the run), its latency and its outcome.
     #[arg(long, default_value = "target/stress")]
     pub plots: PathBuf,
 }
@@ -66,6 +67,34 @@ pub enum Outcome {
     Repeat,
     /// 5xx, a gateway error, or no answer.
     Other,
+}
+
+impl Outcome {
+    fn name(self) -> &'static str {
+        match self {
+            Outcome::Committed => "committed",
+            Outcome::Refused => "refused",
+            Outcome::Repeat => "repeat",
+            Outcome::Other => "other",
+        }
+    }
+}
+
+/// Every answer of the run, one line each, beside the plot that draws
+/// them: percentiles over any window tell a tail made of a few stalls from
+/// one made of a queue that never drains, which the plot's per-second
+/// points do not always show.
+fn answers_csv(samples: &[Sample]) -> String {
+    let mut csv = String::from("started_secs,latency_ms,outcome\n");
+    for sample in samples {
+        csv.push_str(&format!(
+            "{:.4},{:.3},{}\n",
+            sample.at_secs,
+            sample.latency.as_secs_f64() * 1e3,
+            sample.outcome.name()
+        ));
+    }
+    csv
 }
 
 /// The figures of one step (or of one open-loop run).
@@ -147,6 +176,8 @@ pub struct StressReport {
     pub scale: usize,
     pub steps: Vec<Step>,
     pub plots: Vec<PathBuf>,
+    /// Every answer, one CSV line each (see [`answers_csv`]).
+    pub answers: PathBuf,
 }
 
 impl fmt::Display for StressReport {
@@ -158,6 +189,7 @@ impl fmt::Display for StressReport {
         for plot in &self.plots {
             writeln!(f, "  plot: {}", plot.display())?;
         }
+        writeln!(f, "  answers: {}", self.answers.display())?;
         Ok(())
     }
 }
@@ -322,6 +354,8 @@ impl Run {
         std::fs::create_dir_all(plots)?;
         let over_time = plots.join("latency-over-time.svg");
         plot::latency_over_time(&over_time, &self.samples)?;
+        let answers = plots.join("answers.csv");
+        std::fs::write(&answers, answers_csv(&self.samples))?;
         let mut written = vec![over_time];
         let closed: Vec<&Step> = self.steps.iter().filter(|s| s.concurrency > 0).collect();
         if closed.len() > 1 {
@@ -333,6 +367,35 @@ impl Run {
             scale: self.scale,
             steps: self.steps,
             plots: written,
+            answers,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_csv_has_a_header_and_a_line_per_answer_with_its_outcome() {
+        let samples = [
+            Sample {
+                at_secs: 0.5,
+                latency: Duration::from_micros(12_345),
+                outcome: Outcome::Committed,
+            },
+            Sample {
+                at_secs: 1.25,
+                latency: Duration::from_millis(3),
+                outcome: Outcome::Other,
+            },
+        ];
+
+        let csv = answers_csv(&samples);
+
+        assert_eq!(
+            csv,
+            "started_secs,latency_ms,outcome\n0.5000,12.345,committed\n1.2500,3.000,other\n"
+        );
     }
 }
