@@ -1,5 +1,7 @@
-//! CPU per checkout, per process group: where a step's CPU went, read from
-//! `/proc/<pid>/stat` and `/proc/stat` at the step's start and end.
+//! CPU and thread switches per checkout, per process group: where a step's
+//! CPU went, read from `/proc` at the step's start and end. The switches
+//! are there because on the machines measured most of a hop's CPU went to
+//! waking threads and switching to them (README, "Where the time goes").
 //!
 //! ```text
 //! Snapshot::take() ── step ── Snapshot::take().since(&start, committed) -> CpuUsage
@@ -10,6 +12,11 @@
 //! by the child's whole life when it is reaped: that is how pgbench (reaped
 //! by the harness) and the backends serving it (reaped by the postmaster) are
 //! counted at all, since both are gone by the end of a monolith step.
+//! Switches have no such trail: a group in which a process exited within
+//! the step (seen gone, or through its parent's reaped ticks) has no switch
+//! count, only the machine's total. Threads that exit within a step of a
+//! process that lives on are missed; the services' threads live as long as
+//! they do.
 use std::collections::HashMap;
 use std::fmt;
 use std::time::Instant;
@@ -30,6 +37,7 @@ pub struct Snapshot {
     at: Instant,
     processes: HashMap<(u32, u64), Process>,
     machine_busy: u64,
+    machine_switches: u64,
 }
 
 /// Where a step's CPU went.
@@ -48,6 +56,9 @@ pub struct GroupCpu {
     pub cpu_ms_per_checkout: Option<f64>,
     /// 100 is one core busy for the whole step.
     pub percent_of_core: f64,
+    /// Thread switches; `None` when the step committed nothing or a process
+    /// of the group exited within it.
+    pub switches_per_checkout: Option<f64>,
 }
 
 impl Snapshot {
@@ -59,29 +70,63 @@ impl Snapshot {
         Snapshot {
             processes: processes.collect(),
             machine_busy: procfs::machine_busy(),
+            machine_switches: procfs::machine_switches(),
             at: Instant::now(),
         }
     }
 
     /// The CPU each group spent from `start` to this snapshot, per checkout
-    /// committed in between and as a share of one core.
+    /// committed in between and as a share of one core, and its switches
+    /// per checkout.
     pub fn since(&self, start: &Snapshot, committed: usize) -> CpuUsage {
         let ticks = self.ticks_by_group(start);
         let of = |group: &str| ticks.get(group).copied().unwrap_or(0);
+        let switches = self.switches_by_group(start);
+        let switches_of = |group: &str| switches.get(group).copied().unwrap_or(Some(0));
         let mut usage = CpuUsage {
             secs: self.at.duration_since(start.at).as_secs_f64(),
             committed,
             groups: Vec::new(),
         };
         for group in GROUPS {
-            usage.push(group, of(group));
+            usage.push(group, of(group), switches_of(group));
         }
-        usage.push("total", GROUPS.iter().map(|g| of(g).max(0)).sum());
+        usage.push(
+            "total",
+            GROUPS.iter().map(|g| of(g).max(0)).sum(),
+            GROUPS.iter().map(|g| switches_of(g).map(|n| n.max(0))).sum(),
+        );
         usage.push(
             "machine",
             self.machine_busy.saturating_sub(start.machine_busy) as i64,
+            Some(self.machine_switches.saturating_sub(start.machine_switches) as i64),
         );
         usage
+    }
+
+    /// Switches since `start`, by group; `None` for a group in which a
+    /// process exited in between, whose switches are lost.
+    fn switches_by_group(&self, start: &Snapshot) -> HashMap<&'static str, Option<i64>> {
+        let mut switches: HashMap<&'static str, Option<i64>> = HashMap::new();
+        let mut lost = Vec::new();
+        for (key, now) in &self.processes {
+            let before = start.processes.get(key);
+            let (own, reaped) = before.map_or((0, 0), |b| (b.switches, b.reaped));
+            let count = switches.entry(group_of(now)).or_insert(Some(0));
+            *count = count.map(|n| n + now.switches as i64 - own as i64);
+            if now.reaped > reaped {
+                lost.push(reaped_group_of(now));
+            }
+        }
+        for (key, gone) in &start.processes {
+            if !self.processes.contains_key(key) {
+                lost.push(group_of(gone));
+            }
+        }
+        for group in lost {
+            switches.insert(group, None);
+        }
+        switches
     }
 
     /// Ticks spent since `start`, by group.
@@ -107,34 +152,43 @@ impl Snapshot {
 }
 
 impl CpuUsage {
-    fn push(&mut self, group: &'static str, ticks: i64) {
+    fn push(&mut self, group: &'static str, ticks: i64, switches: Option<i64>) {
         let cpu_secs = ticks.max(0) as f64 / ticks_per_sec();
+        let per_checkout = |total: f64| (self.committed > 0).then(|| total / self.committed as f64);
         self.groups.push(GroupCpu {
             group,
-            cpu_ms_per_checkout: (self.committed > 0).then(|| cpu_secs * 1000.0 / self.committed as f64),
+            cpu_ms_per_checkout: per_checkout(cpu_secs * 1000.0),
             percent_of_core: cpu_secs / self.secs.max(f64::EPSILON) * 100.0,
+            switches_per_checkout: switches.and_then(|n| per_checkout(n.max(0) as f64)),
         });
     }
 }
 
-/// Two rows under the step's summary line, indented to sit beneath it.
+/// Three rows under the step's summary line, indented to sit beneath it.
 impl fmt::Display for CpuUsage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let width = |g: &GroupCpu| g.group.len().max(6);
-        write!(f, "    {:<13}", "cpu")?;
+        write!(f, "    {:<17}", "cpu")?;
         for g in &self.groups {
             write!(f, " {:>w$}", g.group, w = width(g))?;
         }
-        write!(f, "\n    {:<13}", "ms/checkout")?;
+        write!(f, "\n    {:<17}", "ms/checkout")?;
         for g in &self.groups {
             match g.cpu_ms_per_checkout {
                 Some(ms) => write!(f, " {:>w$.2}", ms, w = width(g))?,
                 None => write!(f, " {:>w$}", "-", w = width(g))?,
             }
         }
-        write!(f, "\n    {:<13}", "% of a core")?;
+        write!(f, "\n    {:<17}", "% of a core")?;
         for g in &self.groups {
             write!(f, " {:>w$.1}", g.percent_of_core, w = width(g))?;
+        }
+        write!(f, "\n    {:<17}", "switches/checkout")?;
+        for g in &self.groups {
+            match g.switches_per_checkout {
+                Some(n) => write!(f, " {:>w$.1}", n, w = width(g))?,
+                None => write!(f, " {:>w$}", "-", w = width(g))?,
+            }
         }
         Ok(())
     }
@@ -182,7 +236,12 @@ mod tests {
             starttime,
             own,
             reaped,
+            switches: 0,
         }
+    }
+
+    fn switching(switches: u64, process: Process) -> Process {
+        Process { switches, ..process }
     }
 
     fn snapshot(processes: Vec<Process>) -> Snapshot {
@@ -191,6 +250,7 @@ mod tests {
             at: Instant::now(),
             processes,
             machine_busy: 0,
+            machine_switches: 0,
         }
     }
 
@@ -221,6 +281,62 @@ mod tests {
         assert_eq!(ticks["pgbench"], 25);
         assert_eq!(ticks[HARNESS], 2);
         assert_eq!((ticks["order"], ticks["stock"]), (60, 15));
+    }
+
+    #[test]
+    fn switches_count_where_every_process_lived_through_the_step() {
+        // Arrange: two order replicas alive throughout, a stock replica
+        // started within the step, a postmaster that reaped a backend (and
+        // another backend gone), and the harness reaping pgbench.
+        let harness = std::process::id();
+        let start = snapshot(vec![
+            switching(1_000, process(20, "order", 1, 0, 0)),
+            switching(2_000, process(21, "order", 1, 0, 0)),
+            switching(500, process(10, "postgres", 1, 0, 0)),
+            switching(70, process(11, "postgres", 10, 0, 0)),
+            switching(9, process(harness, "consistency-tes", 1, 0, 0)),
+        ]);
+        let end = snapshot(vec![
+            switching(1_300, process(20, "order", 1, 0, 0)),
+            switching(2_100, process(21, "order", 1, 0, 0)),
+            switching(40, process(30, "stock", 1, 0, 0)),
+            switching(600, process(10, "postgres", 1, 0, 30)),
+            switching(19, process(harness, "consistency-tes", 1, 0, 25)),
+        ]);
+
+        // Act
+        let switches = end.switches_by_group(&start);
+
+        // Assert
+        assert_eq!(switches["order"], Some(300 + 100));
+        assert_eq!(switches["stock"], Some(40));
+        assert_eq!(switches[HARNESS], Some(10));
+        assert_eq!(switches["postgres"], None);
+        assert_eq!(switches["pgbench"], None);
+    }
+
+    #[test]
+    fn a_group_without_a_switch_count_leaves_the_total_without_one() {
+        let start = snapshot(vec![
+            switching(100, process(20, "order", 1, 0, 0)),
+            switching(100, process(11, "postgres", 10, 0, 0)),
+        ]);
+        let mut end = snapshot(vec![switching(300, process(20, "order", 1, 0, 0))]);
+        end.machine_switches = 1_000;
+
+        let usage = end.since(&start, 100);
+
+        let per_checkout = |group: &str| {
+            usage
+                .groups
+                .iter()
+                .find(|g| g.group == group)
+                .and_then(|g| g.switches_per_checkout)
+        };
+        assert_eq!(per_checkout("order"), Some(2.0));
+        assert_eq!(per_checkout("postgres"), None);
+        assert_eq!(per_checkout("total"), None);
+        assert_eq!(per_checkout("machine"), Some(10.0));
     }
 
     #[test]

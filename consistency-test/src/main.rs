@@ -52,7 +52,7 @@ enum Command {
     Stress(stress::Options),
     /// The stress test at its best concurrency beside the same checkout as
     /// one PostgreSQL transaction (pgbench) at its own best: the ratio of
-    /// the two, and the CPU per checkout of each process.
+    /// the two, and the CPU and thread switches per checkout of each process.
     Bench(bench::Options),
 }
 

@@ -1,5 +1,7 @@
 //! The kernel's CPU counters, in clock ticks: each process's from
-//! `/proc/<pid>/stat`, the machine's from `/proc/stat`.
+//! `/proc/<pid>/stat`, the machine's from `/proc/stat`; and its thread
+//! switches: each process's summed over `/proc/<pid>/task/*/status`, the
+//! machine's from `/proc/stat`.
 use std::sync::OnceLock;
 
 /// What `/proc/<pid>/stat` says of one process, in clock ticks.
@@ -15,6 +17,10 @@ pub struct Process {
     pub own: u64,
     /// cutime + cstime: the children this process has reaped.
     pub reaped: u64,
+    /// Voluntary and involuntary switches of its threads alive now; unlike
+    /// the ticks, those of exited threads and reaped children are kept
+    /// nowhere readable.
+    pub switches: u64,
 }
 
 /// Every process's counters; one that exits while the directory is listed
@@ -31,9 +37,24 @@ pub fn processes() -> Vec<Process> {
                 .bytes()
                 .all(|b| b.is_ascii_digit())
         })
-        .filter_map(|entry| std::fs::read_to_string(entry.path().join("stat")).ok())
-        .filter_map(|line| parse_process(&line))
+        .filter_map(|entry| {
+            let line = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            let mut process = parse_process(&line)?;
+            process.switches = thread_switches(&entry.path());
+            Some(process)
+        })
         .collect()
+}
+
+/// The switches of the threads of the process at `dir` (`/proc/<pid>`).
+fn thread_switches(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir.join("task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("status")).ok())
+        .filter_map(|status| parse_switches(&status))
+        .sum()
 }
 
 /// The machine's busy ticks since boot, summed over its CPUs (0 if
@@ -42,6 +63,15 @@ pub fn machine_busy() -> u64 {
     std::fs::read_to_string("/proc/stat")
         .ok()
         .and_then(|text| parse_machine_busy(&text))
+        .unwrap_or(0)
+}
+
+/// The machine's thread switches since boot (0 if `/proc/stat` cannot be
+/// read).
+pub fn machine_switches() -> u64 {
+    std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|text| parse_machine_switches(&text))
         .unwrap_or(0)
 }
 
@@ -73,7 +103,26 @@ fn parse_process(line: &str) -> Option<Process> {
         starttime: field(22)?,
         own: field(14)? + field(15)?,
         reaped: field(16)? + field(17)?,
+        switches: 0,
     })
+}
+
+/// A thread's voluntary plus involuntary switches, from its `status`.
+fn parse_switches(status: &str) -> Option<u64> {
+    let count = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        line.get(name.len()..)?.trim().parse().ok()
+    };
+    Some(count("voluntary_ctxt_switches:")? + count("nonvoluntary_ctxt_switches:")?)
+}
+
+/// `/proc/stat`'s `ctxt` line: every switch on every CPU since boot.
+fn parse_machine_switches(text: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix("ctxt "))?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// Busy ticks of all CPUs from `/proc/stat`'s first line: user, nice,
@@ -107,6 +156,7 @@ mod tests {
                 starttime: 123456,
                 own: 175,
                 reaped: 10,
+                switches: 0,
             })
         );
     }
@@ -121,5 +171,20 @@ mod tests {
     fn machine_busy_leaves_out_idle_and_iowait() {
         let text = "cpu  100 5 20 1000 50 1 2 3 0 0\ncpu0 50 2 10 500 25 0 1 1 0 0\n";
         assert_eq!(parse_machine_busy(text), Some(131));
+    }
+
+    #[test]
+    fn switches_add_the_voluntary_and_the_involuntary() {
+        let status = "Name:\ttokio-rt-worker\nState:\tS (sleeping)\n\
+                      voluntary_ctxt_switches:\t1200\nnonvoluntary_ctxt_switches:\t34\n";
+        assert_eq!(parse_switches(status), Some(1234));
+        assert_eq!(parse_switches("Name:\tgone\n"), None);
+    }
+
+    #[test]
+    fn machine_switches_are_the_ctxt_line() {
+        let text = "cpu  100 5 20 1000 50 1 2 3 0 0\nintr 5 0 0\nctxt 987654\nbtime 1\n";
+        assert_eq!(parse_machine_switches(text), Some(987654));
+        assert_eq!(parse_machine_switches("cpu  1 2 3\n"), None);
     }
 }
