@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::procfs::{self, Process, ticks_per_sec};
+use crate::procfs::{self, Machine, Process, ticks_per_sec};
 
 /// The groups, in the order they are reported; `total` and `machine` follow.
 const GROUPS: [&str; 9] = [
@@ -36,8 +36,7 @@ const HARNESS: &str = "consistency-test";
 pub struct Snapshot {
     at: Instant,
     processes: HashMap<(u32, u64), Process>,
-    machine_busy: u64,
-    machine_switches: u64,
+    machine: Machine,
 }
 
 /// Where a step's CPU went.
@@ -69,8 +68,7 @@ impl Snapshot {
         let processes = procfs::processes().into_iter().map(|p| ((p.pid, p.starttime), p));
         Snapshot {
             processes: processes.collect(),
-            machine_busy: procfs::machine_busy(),
-            machine_switches: procfs::machine_switches(),
+            machine: procfs::machine(),
             at: Instant::now(),
         }
     }
@@ -98,8 +96,8 @@ impl Snapshot {
         );
         usage.push(
             "machine",
-            self.machine_busy.saturating_sub(start.machine_busy) as i64,
-            Some(self.machine_switches.saturating_sub(start.machine_switches) as i64),
+            self.machine.busy.saturating_sub(start.machine.busy) as i64,
+            Some(self.machine.switches.saturating_sub(start.machine.switches) as i64),
         );
         usage
     }
@@ -172,25 +170,19 @@ impl fmt::Display for CpuUsage {
         for g in &self.groups {
             write!(f, " {:>w$}", g.group, w = width(g))?;
         }
-        write!(f, "\n    {:<17}", "ms/checkout")?;
-        for g in &self.groups {
-            match g.cpu_ms_per_checkout {
-                Some(ms) => write!(f, " {:>w$.2}", ms, w = width(g))?,
-                None => write!(f, " {:>w$}", "-", w = width(g))?,
+        let mut row = |label: &str, precision: usize, value: fn(&GroupCpu) -> Option<f64>| {
+            write!(f, "\n    {label:<17}")?;
+            for g in &self.groups {
+                match value(g) {
+                    Some(v) => write!(f, " {:>w$.p$}", v, w = width(g), p = precision)?,
+                    None => write!(f, " {:>w$}", "-", w = width(g))?,
+                }
             }
-        }
-        write!(f, "\n    {:<17}", "% of a core")?;
-        for g in &self.groups {
-            write!(f, " {:>w$.1}", g.percent_of_core, w = width(g))?;
-        }
-        write!(f, "\n    {:<17}", "switches/checkout")?;
-        for g in &self.groups {
-            match g.switches_per_checkout {
-                Some(n) => write!(f, " {:>w$.1}", n, w = width(g))?,
-                None => write!(f, " {:>w$}", "-", w = width(g))?,
-            }
-        }
-        Ok(())
+            Ok(())
+        };
+        row("ms/checkout", 2, |g| g.cpu_ms_per_checkout)?;
+        row("% of a core", 1, |g| Some(g.percent_of_core))?;
+        row("switches/checkout", 1, |g| g.switches_per_checkout)
     }
 }
 
@@ -249,8 +241,7 @@ mod tests {
         Snapshot {
             at: Instant::now(),
             processes,
-            machine_busy: 0,
-            machine_switches: 0,
+            machine: Machine::default(),
         }
     }
 
@@ -322,7 +313,7 @@ mod tests {
             switching(100, process(11, "postgres", 10, 0, 0)),
         ]);
         let mut end = snapshot(vec![switching(300, process(20, "order", 1, 0, 0))]);
-        end.machine_switches = 1_000;
+        end.machine.switches = 1_000;
 
         let usage = end.since(&start, 100);
 

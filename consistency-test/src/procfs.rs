@@ -57,22 +57,23 @@ fn thread_switches(dir: &std::path::Path) -> u64 {
         .sum()
 }
 
-/// The machine's busy ticks since boot, summed over its CPUs (0 if
-/// `/proc/stat` cannot be read).
-pub fn machine_busy() -> u64 {
-    std::fs::read_to_string("/proc/stat")
-        .ok()
-        .and_then(|text| parse_machine_busy(&text))
-        .unwrap_or(0)
+/// What `/proc/stat` says of the whole machine since boot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Machine {
+    /// Busy ticks, summed over its CPUs.
+    pub busy: u64,
+    /// Thread switches on all its CPUs.
+    pub switches: u64,
 }
 
-/// The machine's thread switches since boot (0 if `/proc/stat` cannot be
-/// read).
-pub fn machine_switches() -> u64 {
-    std::fs::read_to_string("/proc/stat")
-        .ok()
-        .and_then(|text| parse_machine_switches(&text))
-        .unwrap_or(0)
+/// The machine's counters from one read of `/proc/stat` (each 0 where it
+/// cannot be read).
+pub fn machine() -> Machine {
+    let text = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    Machine {
+        busy: parse_machine_busy(&text).unwrap_or(0),
+        switches: parse_machine_switches(&text).unwrap_or(0),
+    }
 }
 
 /// Clock ticks per second, from `getconf CLK_TCK` once (100 if that fails).
