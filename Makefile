@@ -15,7 +15,7 @@ export BENCH_DATABASE_URL ?= $(LOCAL_PG)
 HARNESS := cargo run --quiet --release --locked -p consistency-test --
 
 .PHONY: help up down ps test fmt lint unit-test smoke-test infra api-test config-test compose-test consistency-test chaos bench bench-checkout \
-	bench-messaging bench-compare sqlx-prepare sqlx-check parked replay-parked deploy-k8s undeploy-k8s deploy-k8s-check
+	bench-messaging bench-floor bench-compare sqlx-prepare sqlx-check parked replay-parked deploy-k8s undeploy-k8s deploy-k8s-check
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -79,10 +79,13 @@ consistency-test: up ## The course scenario and its multi-item variant against `
 chaos: up ## The scenarios with each fault injected mid-run: replicas killed, broker and database restarted
 	$(HARNESS) chaos --multi-item-too --report $(REPORTS)/chaos.json
 
-bench: bench-checkout bench-messaging ## Every benchmark (release build)
+bench: bench-checkout bench-floor bench-messaging ## Every benchmark (release build)
 
 bench-checkout: up ## Saga checkouts/s at stepped concurrency beside one-transaction checkouts (pgbench), p99 at half load
 	$(HARNESS) bench --plots $(REPORTS)/bench --report $(REPORTS)/bench.json
+
+bench-floor: infra ## The checkout's three hops with the saga's guarantees and nothing else, straight on PostgreSQL and RabbitMQ: the bound from below
+	$(HARNESS) floor --report $(REPORTS)/floor.json
 
 bench-compare: infra ## bench-checkout for BASE=<rev> and HEAD (or OTHER=<rev>), alternating BENCH_ROUNDS times, one table
 	@$(LOCAL)/bench-compare.sh $(or $(BASE),$(error BASE=<revision> is required)) $(or $(OTHER),HEAD)

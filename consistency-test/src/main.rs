@@ -7,6 +7,7 @@
 //! consistency-test chaos       [--faults kill:stock-1,broker,...] [--multi-item-too]
 //! consistency-test stress      [--scale N] [--concurrency 4,8,...] [--rate R]
 //! consistency-test bench       [--scale N] [--concurrency 4,8,...] [--monolith-concurrency 4,8,...]
+//! consistency-test floor       [--concurrency 1,8,...] [--step-secs S]
 //! ```
 //! Every subcommand prints a summary, writes it as JSON with `--report FILE`,
 //! and exits non-zero when an invariant was broken.
@@ -15,6 +16,7 @@ mod chaos;
 mod client;
 mod cpu;
 mod fault;
+mod floor;
 mod latency;
 mod monolith;
 mod pgbench;
@@ -54,6 +56,10 @@ enum Command {
     /// one PostgreSQL transaction (pgbench) at its own best: the ratio of
     /// the two, and the CPU and thread switches per checkout of each process.
     Bench(bench::Options),
+    /// The checkout's three hops done by the smallest program that keeps the
+    /// saga's guarantees, straight on PostgreSQL and RabbitMQ: what those
+    /// guarantees cost by themselves, a bound from below for the services.
+    Floor(floor::Options),
 }
 
 #[tokio::main]
@@ -90,6 +96,14 @@ async fn main() -> anyhow::Result<()> {
             let report = bench::run(&options).await?;
             println!("{report}");
             write_json(options.report.as_deref(), &report)?;
+        }
+        Command::Floor(options) => {
+            let report = floor::run(&options).await?;
+            println!("{report}");
+            write_json(options.report.as_deref(), &report)?;
+            if !report.is_consistent() {
+                bail!("the floor's writes differ: {}", report.differences.join("; "));
+            }
         }
     }
     Ok(())

@@ -118,7 +118,7 @@ pub struct Step {
 
 impl Step {
     /// The figures of `samples`, and the CPU spent between two snapshots.
-    fn of(
+    pub(crate) fn of(
         concurrency: usize,
         rate: f64,
         duration: Duration,

@@ -1,0 +1,44 @@
+//! `consistency-test floor` end to end on the real PostgreSQL and RabbitMQ:
+//! the three hops commit checkouts, and the tally the run checks finds every
+//! checkout's writes once and every outbox emptied.
+use std::process::Command;
+
+#[test]
+fn the_floor_commits_checkouts_that_each_wrote_everything_once() {
+    let prefix = format!("floor_test_{}", std::process::id());
+    let report = std::env::temp_dir().join(format!("{prefix}.json"));
+
+    let status = Command::new(env!("CARGO_BIN_EXE_consistency-test"))
+        .args([
+            "floor",
+            "--concurrency",
+            "1,4",
+            "--step-secs",
+            "1",
+            "--scale",
+            "100",
+        ])
+        .args(["--database-prefix", &prefix, "--report"])
+        .arg(&report)
+        .status()
+        .expect("the harness runs");
+
+    assert!(status.success(), "the floor failed: {status}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).expect("the report is written")).expect("JSON");
+    let checkouts = report["checkouts"].as_u64().expect("a count");
+    let committed: u64 = report["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|step| step["committed"].as_u64().expect("a count"))
+        .sum();
+    assert!(committed > 0, "no checkout committed");
+    assert_eq!(
+        committed, checkouts,
+        "every checkout started was final and counted"
+    );
+    assert_eq!(report["differences"], serde_json::json!([]));
+    assert_eq!(report["tally"]["inbox"], serde_json::json!([checkouts, checkouts, checkouts]));
+    assert_eq!(report["tally"]["order_steps"], serde_json::json!(2 * checkouts));
+}
