@@ -25,9 +25,10 @@ pub mod settings;
 
 pub use consumer::{
     ApplyOnce, Batched, Consumer, Handler, HandlerError, IncomingMessage, Lone, Outcome, QueueConsumer,
-    WrittenRow,
+    Together, WrittenRow,
 };
-/// For [`applied_alone!`], which embeds the outbox's insert.
+/// For [`applied_alone!`] and [`applied_together!`], which embed the
+/// outbox's insert.
 #[doc(hidden)]
 pub use outbox as __outbox;
 pub use settings::RetentionSettings;

@@ -82,10 +82,16 @@ impl Lone<'_> {
     /// What the statement wrote: the events, when it applied the message;
     /// `None` when it wrote nothing.
     pub fn written(events: Rows, answer: Vec<WrittenRow>) -> Option<Vec<Stored>> {
-        if answer.iter().all(|row| row.position.is_some()) {
-            return None;
-        }
-        let inserted = answer.into_iter().filter_map(WrittenRow::inserted).collect();
-        Some(events.stored(inserted))
+        written(events, answer)
     }
+}
+
+/// The events a one-statement form wrote, when its answer holds an inbox
+/// record; `None` when it recorded nothing, and so wrote nothing.
+pub(super) fn written(events: Rows, answer: Vec<WrittenRow>) -> Option<Vec<Stored>> {
+    if answer.iter().all(|row| row.position.is_some()) {
+        return None;
+    }
+    let inserted = answer.into_iter().filter_map(WrittenRow::inserted).collect();
+    Some(events.stored(inserted))
 }

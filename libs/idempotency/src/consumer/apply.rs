@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use tracing::Instrument;
 use uuid::Uuid;
 
-use super::{Handler, HandlerError, IncomingMessage, Lone, Outcome, WrittenRow};
+use super::{Handler, HandlerError, IncomingMessage, Lone, Outcome, Together, WrittenRow};
 
 /// A message of a batch, with the span it is handled in: the events its
 /// handler enqueues carry that span's trace on.
@@ -95,6 +95,9 @@ impl<H: Handler> ApplyOnce for PgInbox<H> {
 
     async fn apply_batch(&self, consumer: &str, batch: &[Batched]) -> Result<Vec<Outcome>, HandlerError> {
         let messages: Vec<_> = batch.iter().map(|item| (&item.message, &item.span)).collect();
+        if self.applied_together(consumer, &messages).await {
+            return Ok(vec![Outcome::Applied; messages.len()]);
+        }
         self.apply_all(consumer, &messages).await
     }
 }
@@ -114,6 +117,32 @@ impl<H: Handler> PgInbox<H> {
             Ok(None) => false,
             Err(error) => {
                 tracing::debug!(%error, "the one-statement form failed; applying in a transaction");
+                false
+            }
+        }
+    }
+
+    /// Whether the handler's one-statement form for a batch applied every
+    /// message of it; as [`Self::applied_alone`], it wrote nothing when it
+    /// did not. A batch that repeats a message id is not offered to it.
+    async fn applied_together(
+        &self,
+        consumer: &str,
+        messages: &[(&IncomingMessage, &tracing::Span)],
+    ) -> bool {
+        let ids: HashSet<Uuid> = messages.iter().map(|(message, _)| message.message_id).collect();
+        if ids.len() < messages.len() {
+            return false;
+        }
+        let together = Together { consumer, messages };
+        match self.handler.handle_together(&self.pool, together).await {
+            Ok(Some(stored)) => {
+                self.hand_off(stored);
+                true
+            }
+            Ok(None) => false,
+            Err(error) => {
+                tracing::debug!(%error, "the batch's one-statement form failed; applying in a transaction");
                 false
             }
         }

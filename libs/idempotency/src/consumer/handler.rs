@@ -3,7 +3,7 @@ use std::future::Future;
 use outbox::{OutboxMessage, Stored};
 use sqlx::{PgConnection, PgPool};
 
-use super::{IncomingMessage, Lone};
+use super::{IncomingMessage, Lone, Together};
 
 /// Whatever made a handler fail; the message is retried, then parked with
 /// this error's text.
@@ -35,6 +35,21 @@ pub trait Handler: Send + Sync + 'static {
         &'a self,
         _pool: &'a PgPool,
         _lone: Lone<'a>,
+    ) -> impl Future<Output = Result<Option<Vec<Stored>>, HandlerError>> + Send + 'a {
+        async { Ok(None) }
+    }
+
+    /// [`Handler::handle_alone`] for a batch: one statement, built with
+    /// [`crate::applied_together!`], that applies every message's effect,
+    /// records them all and writes their events, or writes nothing. `None`
+    /// when it wrote nothing (one was seen before, or the batch is not the
+    /// common case as a whole); the consumer then applies the batch through
+    /// [`Handler::handle`], in one transaction. The default has no common
+    /// case.
+    fn handle_together<'a>(
+        &'a self,
+        _pool: &'a PgPool,
+        _together: Together<'a>,
     ) -> impl Future<Output = Result<Option<Vec<Stored>>, HandlerError>> + Send + 'a {
         async { Ok(None) }
     }

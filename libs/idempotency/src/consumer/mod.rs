@@ -17,7 +17,8 @@
 //! (`observe`), and ends in one log line and the consumer's metrics.
 //!
 //! A message that arrives alone may be applied by one statement with no
-//! transaction instead (`alone`), when its handler has such a form.
+//! transaction instead (`alone`), and so may a batch (`together`), when its
+//! handler has such a form.
 //!
 //! `Consumer` does this against a service's PostgreSQL database; a
 //! `QueueConsumer` over another [`ApplyOnce`] does it against another store.
@@ -31,9 +32,11 @@ mod observe;
 mod run;
 mod settle;
 mod single;
+mod together;
 
 pub use alone::{Lone, WrittenRow};
 pub use apply::{ApplyOnce, Batched, PgInbox};
 pub use handler::{Handler, HandlerError, Outcome};
 pub use message::{IncomingMessage, headers};
 pub use run::{Consumer, QueueConsumer};
+pub use together::Together;

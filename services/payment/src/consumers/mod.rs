@@ -2,7 +2,7 @@
 mod stock_reserved;
 
 use events::{Event, PaymentQueueEvent, StockReserved};
-use idempotency::{Handler, HandlerError, IncomingMessage, Lone};
+use idempotency::{Handler, HandlerError, IncomingMessage, Lone, Together};
 use outbox::{OutboxMessage, Stored};
 use sqlx::{PgConnection, PgPool};
 
@@ -30,5 +30,21 @@ impl Handler for CheckoutHandler {
             }
             _ => Ok(None),
         }
+    }
+
+    async fn handle_together(
+        &self,
+        pool: &PgPool,
+        together: Together<'_>,
+    ) -> Result<Option<Vec<Stored>>, HandlerError> {
+        let mut reserved = Vec::with_capacity(together.messages.len());
+        for (message, span) in together.messages {
+            if message.event_type != StockReserved::NAME {
+                return Ok(None);
+            }
+            let event: StockReserved = events::decode(message.schema_version, &message.body)?;
+            reserved.push((event, *span));
+        }
+        stock_reserved::charge_together(pool, together, reserved).await
     }
 }

@@ -1,13 +1,13 @@
 use chrono::Utc;
 use events::{PaymentFailed, PaymentSucceeded, StockReserved};
-use idempotency::{HandlerError, Lone};
+use idempotency::{HandlerError, Lone, Together};
 use outbox::{OutboxMessage, Stored};
 use platform::domain::Amount;
 use sqlx::{PgConnection, PgPool};
 
 use crate::domain::UserId;
 use crate::error::PaymentError;
-use crate::storage::{self, Charge};
+use crate::storage::{self, Charge, Charging};
 
 /// Charges the order's user: `PaymentSucceeded` with the charge, or
 /// `PaymentFailed` (which makes the stock service give the items back) when
@@ -54,6 +54,48 @@ pub async fn charge_alone(
     let (saga_id, order_id) = (event.saga_id, event.order_id.clone());
     let events = outbox::Rows::new(vec![succeeded(event, amount)]);
     Ok(storage::charge_alone(pool, lone, events, saga_id, &order_id, &user, amount).await?)
+}
+
+/// [`charge`]'s common case for a batch of reservations, in one statement:
+/// every charge and its `PaymentSucceeded`. `None`, with nothing written,
+/// when a user id or an amount cannot be read, a saga repeats in the batch,
+/// one was answered before or a user cannot pay what the batch charges them.
+#[tracing::instrument(skip_all, fields(size = reserved.len()))]
+pub async fn charge_together(
+    pool: &PgPool,
+    together: Together<'_>,
+    reserved: Vec<(StockReserved, &tracing::Span)>,
+) -> Result<Option<Vec<Stored>>, HandlerError> {
+    let mut read = Vec::with_capacity(reserved.len());
+    let mut sagas = std::collections::HashSet::new();
+    for (event, _) in &reserved {
+        let (Ok(user), Ok(amount)) = (UserId::parse(&event.user_id), Amount::try_from(event.total_cost))
+        else {
+            return Ok(None);
+        };
+        if !sagas.insert(event.saga_id) {
+            return Ok(None);
+        }
+        read.push((user, amount));
+    }
+    let charges: Vec<_> = reserved
+        .iter()
+        .zip(&read)
+        .map(|((event, _), (user, amount))| Charging {
+            saga_id: event.saga_id,
+            order_id: &event.order_id,
+            user,
+            amount: *amount,
+        })
+        .collect();
+    let events = outbox::Rows::new(
+        reserved
+            .iter()
+            .zip(&read)
+            .map(|((event, span), (_, amount))| succeeded(event.clone(), *amount).traced_by(span))
+            .collect(),
+    );
+    Ok(storage::charge_together(pool, together, events, &charges).await?)
 }
 
 fn succeeded(event: StockReserved, amount: Amount) -> OutboxMessage {

@@ -3,5 +3,5 @@
 mod payments;
 mod users;
 
-pub use payments::{Charge, charge, charge_alone, record_refusal};
+pub use payments::{Charge, Charging, charge, charge_alone, charge_together, record_refusal};
 pub use users::{add_credit, batch_init, find_credit, insert_user, subtract_credit};

@@ -1,4 +1,4 @@
-use idempotency::Lone;
+use idempotency::{Lone, Together};
 use outbox::Stored;
 use platform::database::DbError;
 use platform::domain::Amount;
@@ -126,4 +126,64 @@ pub async fn charge_alone(
     .fetch_all(executor)
     .await?;
     Ok(Lone::written(events, answer))
+}
+
+/// One charge of a batch as [`charge_together`] takes it.
+#[derive(Debug)]
+pub struct Charging<'a> {
+    pub saga_id: Uuid,
+    pub order_id: &'a str,
+    pub user: &'a UserId,
+    pub amount: Amount,
+}
+
+/// [`charge_alone`] for a batch, in one statement with no transaction:
+/// locks every user charged in id order and, only when none of the messages
+/// was seen, none of the sagas was charged or refused before and each user
+/// can pay what the whole batch charges them, charges, records every
+/// payment, records the messages in the inbox and writes `events` (a
+/// `PaymentSucceeded` each). Otherwise it writes nothing and answers `None`,
+/// and the caller takes the transactional path, which decides the charges
+/// one by one in order. The sagas are distinct (the caller's check).
+#[tracing::instrument(skip_all, fields(size = charges.len()))]
+pub async fn charge_together(
+    executor: impl PgExecutor<'_>,
+    together: Together<'_>,
+    events: outbox::Rows,
+    charges: &[Charging<'_>],
+) -> Result<Option<Vec<Stored>>, DbError> {
+    let saga_ids: Vec<Uuid> = charges.iter().map(|c| c.saga_id).collect();
+    let order_ids: Vec<&str> = charges.iter().map(|c| c.order_id).collect();
+    let users: Vec<&str> = charges.iter().map(|c| c.user.as_str()).collect();
+    let amounts: Vec<i64> = charges.iter().map(|c| c.amount.get()).collect();
+    let answer = idempotency::applied_together!(
+        together,
+        events,
+        "wanted AS ( \
+             SELECT user_id, sum(amount)::bigint AS amount \
+             FROM unnest($13::text[], $14::bigint[]) AS w (user_id, amount) GROUP BY user_id), \
+         locked AS (SELECT id, credit FROM users WHERE id = ANY($13) ORDER BY id FOR UPDATE), \
+         covered AS ( \
+             SELECT FROM unseen \
+             WHERE NOT EXISTS (SELECT 1 FROM payments WHERE saga_id = ANY($11)) \
+               AND NOT EXISTS (SELECT 1 FROM refusals WHERE saga_id = ANY($11)) \
+               AND (SELECT count(*) FROM wanted JOIN locked ON locked.id = wanted.user_id \
+                    WHERE locked.credit >= wanted.amount) = (SELECT count(*) FROM wanted)), \
+         charged AS ( \
+             UPDATE users SET credit = users.credit - wanted.amount FROM wanted \
+             WHERE users.id = wanted.user_id AND EXISTS (SELECT 1 FROM covered)), \
+         applied AS ( \
+             INSERT INTO payments (saga_id, order_id, user_id, amount) \
+             SELECT saga_id, order_id, user_id, amount \
+             FROM unnest($11::uuid[], $12::text[], $13::text[], $14::bigint[]) \
+                 AS p (saga_id, order_id, user_id, amount) \
+             WHERE EXISTS (SELECT 1 FROM covered) RETURNING saga_id)",
+        &saga_ids,
+        &order_ids as _,
+        &users as _,
+        &amounts
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(Together::written(events, answer))
 }

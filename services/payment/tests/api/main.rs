@@ -7,4 +7,5 @@ mod health;
 mod helpers;
 mod malformed;
 mod saga;
+mod together;
 mod users;

@@ -1,11 +1,11 @@
 use chrono::Utc;
 use events::{CheckoutRequested, StockRejected, StockReserved};
-use idempotency::{HandlerError, Lone};
+use idempotency::{HandlerError, Lone, Together};
 use outbox::{OutboxMessage, Stored};
 use sqlx::{PgConnection, PgPool};
 
 use crate::domain::Wanted;
-use crate::storage::{self, Earlier};
+use crate::storage::{self, Earlier, Reserving};
 
 /// Takes every line of the checkout, or none. The rows are locked first, in
 /// item id order (no deadlocks between sagas); the decision is made on what
@@ -51,6 +51,46 @@ pub async fn reserve_alone(
     let (saga_id, order_id, lines) = (event.saga_id, event.order_id.clone(), event.lines.clone());
     let events = outbox::Rows::new(vec![reserved(event)]);
     Ok(storage::reserve_alone(pool, lone, events, saga_id, &order_id, &wanted, &lines).await?)
+}
+
+/// [`reserve`]'s common case for a batch of checkouts, in one statement:
+/// every reservation and its `StockReserved`. `None`, with nothing written,
+/// when a line cannot be read, a saga repeats in the batch, one was answered
+/// before or the stock does not cover what the batch wants as a whole.
+#[tracing::instrument(skip_all, fields(size = requested.len()))]
+pub async fn reserve_together(
+    pool: &PgPool,
+    together: Together<'_>,
+    requested: Vec<(CheckoutRequested, &tracing::Span)>,
+) -> Result<Option<Vec<Stored>>, HandlerError> {
+    let mut wanted = Vec::with_capacity(requested.len());
+    let mut sagas = std::collections::HashSet::new();
+    for (event, _) in &requested {
+        let Ok(lines) = Wanted::from_lines(&event.lines) else {
+            return Ok(None);
+        };
+        if !sagas.insert(event.saga_id) {
+            return Ok(None);
+        }
+        wanted.push(lines);
+    }
+    let checkouts: Vec<_> = requested
+        .iter()
+        .zip(&wanted)
+        .map(|((event, _), wanted)| Reserving {
+            saga_id: event.saga_id,
+            order_id: &event.order_id,
+            wanted,
+            lines: &event.lines,
+        })
+        .collect();
+    let events = outbox::Rows::new(
+        requested
+            .iter()
+            .map(|(event, span)| reserved(event.clone()).traced_by(span))
+            .collect(),
+    );
+    Ok(storage::reserve_together(pool, together, events, &checkouts).await?)
 }
 
 fn reserved(event: CheckoutRequested) -> OutboxMessage {

@@ -3,7 +3,7 @@ mod checkout_requested;
 mod payment_failed;
 
 use events::{CheckoutRequested, Event, StockQueueEvent};
-use idempotency::{Handler, HandlerError, IncomingMessage, Lone};
+use idempotency::{Handler, HandlerError, IncomingMessage, Lone, Together};
 use outbox::{OutboxMessage, Stored};
 use sqlx::{PgConnection, PgPool};
 
@@ -35,5 +35,23 @@ impl Handler for CheckoutHandler {
             }
             _ => Ok(None),
         }
+    }
+
+    /// A batch of checkouts only: a batch that also releases is applied in
+    /// its transaction, in delivery order.
+    async fn handle_together(
+        &self,
+        pool: &PgPool,
+        together: Together<'_>,
+    ) -> Result<Option<Vec<Stored>>, HandlerError> {
+        let mut requested = Vec::with_capacity(together.messages.len());
+        for (message, span) in together.messages {
+            if message.event_type != CheckoutRequested::NAME {
+                return Ok(None);
+            }
+            let event: CheckoutRequested = events::decode(message.schema_version, &message.body)?;
+            requested.push((event, *span));
+        }
+        checkout_requested::reserve_together(pool, together, requested).await
     }
 }

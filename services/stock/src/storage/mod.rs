@@ -5,5 +5,6 @@ mod reservations;
 
 pub use items::{add_stock, batch_init, find_item, insert_item, subtract_stock};
 pub use reservations::{
-    Earlier, Locked, lock_for_saga, record_rejection, release_reservation, reserve_alone, take_and_reserve,
+    Earlier, Locked, Reserving, lock_for_saga, record_rejection, release_reservation, reserve_alone,
+    reserve_together, take_and_reserve,
 };

@@ -1,5 +1,5 @@
 use events::Line;
-use idempotency::Lone;
+use idempotency::{Lone, Together};
 use outbox::Stored;
 use platform::database::DbError;
 use sqlx::PgExecutor;
@@ -188,4 +188,69 @@ pub async fn reserve_alone(
     .fetch_all(executor)
     .await?;
     Ok(Lone::written(events, answer))
+}
+
+/// One checkout of a batch as [`reserve_together`] takes it.
+#[derive(Debug)]
+pub struct Reserving<'a> {
+    pub saga_id: Uuid,
+    pub order_id: &'a str,
+    pub wanted: &'a Wanted,
+    pub lines: &'a [Line],
+}
+
+/// [`reserve_alone`] for a batch, in one statement with no transaction:
+/// locks every wanted row in item id order and, only when none of the
+/// messages was seen, none of the sagas was answered before and the stock
+/// covers what the whole batch wants of each item, takes every line,
+/// records every reservation, records the messages in the inbox and writes
+/// `events` (a `StockReserved` each). Otherwise it writes nothing and
+/// answers `None`, and the caller takes the transactional path, which
+/// decides the checkouts one by one in order. The sagas are distinct (the
+/// caller's check): a saga twice in one batch is the transaction's to
+/// answer once.
+#[tracing::instrument(skip_all, fields(size = checkouts.len()))]
+pub async fn reserve_together(
+    executor: impl PgExecutor<'_>,
+    together: Together<'_>,
+    events: outbox::Rows,
+    checkouts: &[Reserving<'_>],
+) -> Result<Option<Vec<Stored>>, DbError> {
+    let saga_ids: Vec<Uuid> = checkouts.iter().map(|c| c.saga_id).collect();
+    let order_ids: Vec<&str> = checkouts.iter().map(|c| c.order_id).collect();
+    let reserved: Vec<Json<&[Line]>> = checkouts.iter().map(|c| Json(c.lines)).collect();
+    let (ids, quantities): (Vec<&str>, Vec<i64>) = checkouts
+        .iter()
+        .flat_map(|c| c.wanted.lines.iter().map(|(id, q)| (id.as_str(), *q)))
+        .unzip();
+    let answer = idempotency::applied_together!(
+        together,
+        events,
+        "wanted AS ( \
+             SELECT id, sum(quantity)::bigint AS quantity \
+             FROM unnest($13::text[], $14::bigint[]) AS w (id, quantity) GROUP BY id), \
+         locked AS (SELECT id, stock FROM items WHERE id = ANY($13) ORDER BY id FOR UPDATE), \
+         covered AS ( \
+             SELECT FROM unseen \
+             WHERE NOT EXISTS (SELECT 1 FROM reservations WHERE saga_id = ANY($11)) \
+               AND NOT EXISTS (SELECT 1 FROM rejections WHERE saga_id = ANY($11)) \
+               AND (SELECT count(*) FROM wanted JOIN locked USING (id) \
+                    WHERE locked.stock >= wanted.quantity) = (SELECT count(*) FROM wanted)), \
+         taken AS ( \
+             UPDATE items SET stock = items.stock - wanted.quantity FROM wanted \
+             WHERE items.id = wanted.id AND EXISTS (SELECT 1 FROM covered)), \
+         applied AS ( \
+             INSERT INTO reservations (saga_id, order_id, lines) \
+             SELECT saga_id, order_id, lines \
+             FROM unnest($11::uuid[], $12::text[], $15::jsonb[]) AS r (saga_id, order_id, lines) \
+             WHERE EXISTS (SELECT 1 FROM covered) RETURNING saga_id)",
+        &saga_ids,
+        &order_ids as _,
+        &ids as _,
+        &quantities,
+        &reserved as _
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(Together::written(events, answer))
 }

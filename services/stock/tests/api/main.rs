@@ -10,3 +10,4 @@ mod items;
 mod malformed;
 mod openapi;
 mod saga;
+mod together;
