@@ -49,23 +49,38 @@ impl WrittenRow {
 #[macro_export]
 macro_rules! applied_alone {
     ($lone:expr, $events:expr, $step:literal $(, $arg:expr)* $(,)?) => {
+        $crate::__applied_once!(
+            "WITH unseen AS (SELECT WHERE NOT EXISTS \
+                 (SELECT 1 FROM inbox WHERE consumer = $9::text AND message_id = $10::uuid)), ",
+            ", recorded AS (INSERT INTO inbox (consumer, message_id) \
+                 SELECT $9, $10 WHERE EXISTS (SELECT 1 FROM applied) RETURNING message_id), ",
+            $lone.consumer,
+            $lone.message.message_id,
+            $events,
+            $step
+            $(, $arg)*
+        )
+    };
+}
+
+/// What [`applied_alone!`] and [`crate::applied_together!`] share: the
+/// step between `unseen` and `recorded`, the events written only once the
+/// inbox recorded, and the answer [`WrittenRow`]s.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __applied_once {
+    ($unseen:literal, $recorded:literal, $consumer:expr, $ids:expr, $events:expr, $step:literal $(, $arg:expr)*) => {
         $crate::__outbox::query_inserting!(
             $crate::WrittenRow,
             $events,
-            [
-                "WITH unseen AS (SELECT WHERE NOT EXISTS \
-                     (SELECT 1 FROM inbox WHERE consumer = $9::text AND message_id = $10::uuid)), ",
-                $step,
-                ", recorded AS (INSERT INTO inbox (consumer, message_id) \
-                     SELECT $9, $10 WHERE EXISTS (SELECT 1 FROM applied) RETURNING message_id), "
-            ],
+            [$unseen, $step, $recorded],
             "WHERE EXISTS (SELECT 1 FROM recorded)",
             [
                 r#" SELECT position, message_id AS "message_id!", older FROM stored
                     UNION ALL SELECT NULL, message_id, NULL FROM recorded"#
             ],
-            $lone.consumer,
-            $lone.message.message_id
+            $consumer,
+            $ids
             $(, $arg)*
         )
     };

@@ -109,17 +109,7 @@ impl<H: Handler> PgInbox<H> {
     /// path too, which classifies and reports it.
     async fn applied_alone(&self, consumer: &str, message: &IncomingMessage) -> bool {
         let lone = Lone { consumer, message };
-        match self.handler.handle_alone(&self.pool, lone).await {
-            Ok(Some(stored)) => {
-                self.hand_off(stored);
-                true
-            }
-            Ok(None) => false,
-            Err(error) => {
-                tracing::debug!(%error, "the one-statement form failed; applying in a transaction");
-                false
-            }
-        }
+        self.took(self.handler.handle_alone(&self.pool, lone).await)
     }
 
     /// Whether the handler's one-statement form for a batch applied every
@@ -135,14 +125,20 @@ impl<H: Handler> PgInbox<H> {
             return false;
         }
         let together = Together { consumer, messages };
-        match self.handler.handle_together(&self.pool, together).await {
+        self.took(self.handler.handle_together(&self.pool, together).await)
+    }
+
+    /// Hands off what a one-statement form wrote; `false` when it wrote
+    /// nothing.
+    fn took(&self, written: Result<Option<Vec<outbox::Stored>>, HandlerError>) -> bool {
+        match written {
             Ok(Some(stored)) => {
                 self.hand_off(stored);
                 true
             }
             Ok(None) => false,
             Err(error) => {
-                tracing::debug!(%error, "the batch's one-statement form failed; applying in a transaction");
+                tracing::debug!(%error, "a one-statement form failed; applying in a transaction");
                 false
             }
         }

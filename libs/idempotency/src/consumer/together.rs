@@ -21,24 +21,16 @@ use super::{IncomingMessage, WrittenRow, alone};
 #[macro_export]
 macro_rules! applied_together {
     ($together:expr, $events:expr, $step:literal $(, $arg:expr)* $(,)?) => {
-        $crate::__outbox::query_inserting!(
-            $crate::WrittenRow,
-            $events,
-            [
-                "WITH unseen AS (SELECT WHERE NOT EXISTS \
-                     (SELECT 1 FROM inbox WHERE consumer = $9::text AND message_id = ANY($10::uuid[]))), ",
-                $step,
-                ", recorded AS (INSERT INTO inbox (consumer, message_id) \
-                     SELECT $9, unnest($10::uuid[]) WHERE EXISTS (SELECT 1 FROM applied) \
-                     RETURNING message_id), "
-            ],
-            "WHERE EXISTS (SELECT 1 FROM recorded)",
-            [
-                r#" SELECT position, message_id AS "message_id!", older FROM stored
-                    UNION ALL SELECT NULL, message_id, NULL FROM recorded"#
-            ],
+        $crate::__applied_once!(
+            "WITH unseen AS (SELECT WHERE NOT EXISTS \
+                 (SELECT 1 FROM inbox WHERE consumer = $9::text AND message_id = ANY($10::uuid[]))), ",
+            ", recorded AS (INSERT INTO inbox (consumer, message_id) \
+                 SELECT $9, unnest($10::uuid[]) WHERE EXISTS (SELECT 1 FROM applied) \
+                 RETURNING message_id), ",
             $together.consumer,
-            &$together.message_ids()
+            &$together.message_ids(),
+            $events,
+            $step
             $(, $arg)*
         )
     };

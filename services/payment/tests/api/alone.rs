@@ -7,7 +7,7 @@ use outbox::Stored;
 use payment::consumers::CheckoutHandler;
 use test_support::{TestApp, user_with};
 
-use crate::helpers::{credit_of, reserved, spawn_app};
+use crate::helpers::{credit_of, reserved, rows, spawn_app};
 
 const CONSUMER: &str = "payment.checkout";
 
@@ -24,17 +24,6 @@ async fn alone(app: &TestApp, message: &IncomingMessage) -> Option<Vec<Stored>> 
         .handle_alone(&app.pool, lone)
         .await
         .expect("no database fault")
-}
-
-/// Rows of the inbox, the outbox, the payments and the refusals.
-async fn rows(app: &TestApp) -> (i64, i64, i64, i64) {
-    sqlx::query_as(
-        "SELECT (SELECT count(*) FROM inbox), (SELECT count(*) FROM outbox), \
-                (SELECT count(*) FROM payments), (SELECT count(*) FROM refusals)",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("counts")
 }
 
 #[tokio::test]

@@ -38,3 +38,14 @@ pub async fn credit_of(app: &TestApp, user: &str) -> i64 {
     let (_, body) = app.get(&format!("/payment/find_user/{user}")).await;
     body["credit"].as_i64().expect("a credit")
 }
+
+/// Rows of the inbox, the outbox, the payments and the refusals.
+pub async fn rows(app: &TestApp) -> (i64, i64, i64, i64) {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM inbox), (SELECT count(*) FROM outbox), \
+                (SELECT count(*) FROM payments), (SELECT count(*) FROM refusals)",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("counts")
+}

@@ -8,7 +8,7 @@ use outbox::Stored;
 use stock::consumers::CheckoutHandler;
 use test_support::{TestApp, item_with};
 
-use crate::helpers::{checkout, spawn_app, stock_of};
+use crate::helpers::{checkout, rows, spawn_app, stock_of};
 
 const CONSUMER: &str = "stock.checkout";
 
@@ -21,17 +21,6 @@ async fn alone(app: &TestApp, message: &IncomingMessage) -> Option<Vec<Stored>> 
         .handle_alone(&app.pool, lone)
         .await
         .expect("no database fault")
-}
-
-/// Rows of the inbox, the outbox and the reservations and rejections.
-async fn rows(app: &TestApp) -> (i64, i64, i64, i64) {
-    sqlx::query_as(
-        "SELECT (SELECT count(*) FROM inbox), (SELECT count(*) FROM outbox), \
-                (SELECT count(*) FROM reservations), (SELECT count(*) FROM rejections)",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("counts")
 }
 
 #[tokio::test]

@@ -55,3 +55,14 @@ pub async fn stock_of(app: &TestApp, item: &str) -> i64 {
     let (_, body) = app.get(&format!("/stock/find/{item}")).await;
     body["stock"].as_i64().expect("a stock level")
 }
+
+/// Rows of the inbox, the outbox and the reservations and rejections.
+pub async fn rows(app: &TestApp) -> (i64, i64, i64, i64) {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM inbox), (SELECT count(*) FROM outbox), \
+                (SELECT count(*) FROM reservations), (SELECT count(*) FROM rejections)",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("counts")
+}

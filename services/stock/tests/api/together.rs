@@ -3,64 +3,16 @@
 //! and leaves every other batch to the transaction, which decides the
 //! checkouts one by one in delivery order.
 use events::CheckoutRequested;
-use idempotency::consumer::PgInbox;
-use idempotency::{ApplyOnce, Batched, Handler, IncomingMessage, Lone, Outcome, Together};
-use outbox::Stored;
+use idempotency::{Handler, IncomingMessage, Lone, Outcome};
 use stock::consumers::CheckoutHandler;
-use test_support::{TestApp, item_with};
+use test_support::{applied_as_a_batch, events_written, handled_together, item_with};
 
-use crate::helpers::{checkout, spawn_app, stock_of};
+use crate::helpers::{checkout, rows, spawn_app, stock_of};
 
 const CONSUMER: &str = "stock.checkout";
 
 fn delivered(requested: &CheckoutRequested) -> IncomingMessage {
     IncomingMessage::first_delivery_of(&events::message(requested))
-}
-
-async fn together(app: &TestApp, messages: &[IncomingMessage]) -> Option<Vec<Stored>> {
-    let span = tracing::Span::none();
-    let messages: Vec<_> = messages.iter().map(|message| (message, &span)).collect();
-    let together = Together {
-        consumer: CONSUMER,
-        messages: &messages,
-    };
-    CheckoutHandler
-        .handle_together(&app.pool, together)
-        .await
-        .expect("no database fault")
-}
-
-/// The consumer's batch path: the one statement first, then the transaction.
-async fn apply_batch(app: &TestApp, messages: &[IncomingMessage]) -> Vec<Outcome> {
-    let batch: Vec<_> = messages
-        .iter()
-        .map(|message| Batched {
-            message: message.clone(),
-            span: tracing::Span::none(),
-        })
-        .collect();
-    PgInbox::new(app.pool.clone(), CheckoutHandler)
-        .apply_batch(CONSUMER, &batch)
-        .await
-        .expect("applied")
-}
-
-/// Rows of the inbox, the outbox and the reservations and rejections.
-async fn rows(app: &TestApp) -> (i64, i64, i64, i64) {
-    sqlx::query_as(
-        "SELECT (SELECT count(*) FROM inbox), (SELECT count(*) FROM outbox), \
-                (SELECT count(*) FROM reservations), (SELECT count(*) FROM rejections)",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("counts")
-}
-
-async fn events_written(app: &TestApp) -> Vec<String> {
-    sqlx::query_scalar("SELECT event_type FROM outbox ORDER BY position")
-        .fetch_all(&app.pool)
-        .await
-        .expect("outbox readable")
 }
 
 #[tokio::test]
@@ -69,8 +21,10 @@ async fn a_batch_of_checkouts_is_reserved_recorded_and_answered_in_one_statement
     let (a, b) = (item_with(&app, 5, 10).await, item_with(&app, 5, 10).await);
     let messages = [checkout(&a, 2), checkout(&a, 3), checkout(&b, 1)].map(|c| delivered(&c));
 
-    let first = together(&app, &messages).await.expect("applied");
-    let again = together(&app, &messages).await;
+    let first = handled_together(&CheckoutHandler, &app, CONSUMER, &messages)
+        .await
+        .expect("applied");
+    let again = handled_together(&CheckoutHandler, &app, CONSUMER, &messages).await;
 
     assert_eq!(first.len(), 3);
     assert!(
@@ -93,9 +47,9 @@ async fn a_batch_the_stock_covers_only_in_part_is_decided_one_by_one_in_delivery
     let item = item_with(&app, 5, 5).await;
     let messages = [checkout(&item, 3), checkout(&item, 3)].map(|c| delivered(&c));
 
-    let written = together(&app, &messages).await;
+    let written = handled_together(&CheckoutHandler, &app, CONSUMER, &messages).await;
     let nothing = rows(&app).await;
-    let outcomes = apply_batch(&app, &messages).await;
+    let outcomes = applied_as_a_batch(CheckoutHandler, &app, CONSUMER, &messages).await;
 
     assert!(written.is_none(), "each is covered alone, both together are not");
     assert_eq!(nothing, (0, 0, 0, 0));
@@ -126,8 +80,8 @@ async fn a_batch_holding_a_message_seen_before_applies_only_the_others_once() {
             .is_some()
     );
 
-    let written = together(&app, &messages).await;
-    let outcomes = apply_batch(&app, &messages).await;
+    let written = handled_together(&CheckoutHandler, &app, CONSUMER, &messages).await;
+    let outcomes = applied_as_a_batch(CheckoutHandler, &app, CONSUMER, &messages).await;
 
     assert!(written.is_none());
     assert_eq!(outcomes, [Outcome::Duplicate, Outcome::Applied]);
@@ -142,8 +96,8 @@ async fn a_saga_twice_in_one_batch_is_answered_once_by_the_transaction() {
     let requested = checkout(&item, 3);
     let messages = [delivered(&requested), delivered(&requested)];
 
-    let written = together(&app, &messages).await;
-    let outcomes = apply_batch(&app, &messages).await;
+    let written = handled_together(&CheckoutHandler, &app, CONSUMER, &messages).await;
+    let outcomes = applied_as_a_batch(CheckoutHandler, &app, CONSUMER, &messages).await;
 
     assert!(written.is_none());
     assert_eq!(outcomes, [Outcome::Applied, Outcome::Applied]);
