@@ -207,6 +207,15 @@ pub async fn run(options: &Options) -> anyhow::Result<StressReport> {
     run.finish(&options.load.plots)
 }
 
+/// The closed-loop step of `steps` that committed the most checkouts per
+/// second.
+pub fn best(steps: &[Step]) -> Option<&Step> {
+    steps
+        .iter()
+        .filter(|s| s.concurrency > 0)
+        .max_by(|a, b| a.committed_per_sec.total_cmp(&b.committed_per_sec))
+}
+
 /// The data and the answers of one stress run.
 #[derive(Debug)]
 pub struct Run {
@@ -296,11 +305,7 @@ impl Run {
 
     /// The closed-loop step that committed the most checkouts per second.
     pub fn best(&self) -> Option<Step> {
-        self.steps
-            .iter()
-            .filter(|s| s.concurrency > 0)
-            .max_by(|a, b| a.committed_per_sec.total_cmp(&b.committed_per_sec))
-            .cloned()
+        best(&self.steps).cloned()
     }
 
     /// The step's figures, with the CPU spent since `cpu` was taken.

@@ -34,7 +34,7 @@ use uuid::Uuid;
 use self::broker::{Outgoing, Relay, Step as Hop, Waiters};
 use self::store::{Checkout, Databases, Tally};
 use crate::cpu::Snapshot;
-use crate::stress::{Outcome, Sample, Step};
+use crate::stress::{self, Outcome, Sample, Step};
 
 /// A checkout that takes longer has lost a message: the run stops.
 const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -118,10 +118,7 @@ pub async fn run(options: &Options) -> anyhow::Result<FloorReport> {
         eprintln!("  {step}");
         steps.push(step);
     }
-    let best = steps
-        .iter()
-        .map(|step| step.committed_per_sec)
-        .fold(0.0, f64::max);
+    let best = stress::best(&steps).map_or(0.0, |step| step.committed_per_sec);
     let half_peak = saga
         .open_loop(best / 2.0, Duration::from_secs_f64(options.step_secs))
         .await?;
@@ -327,11 +324,7 @@ impl fmt::Display for FloorReport {
         for step in self.steps.iter().chain([&self.half_peak]) {
             writeln!(f, "  {step}")?;
         }
-        let best = self
-            .steps
-            .iter()
-            .max_by(|a, b| a.committed_per_sec.total_cmp(&b.committed_per_sec));
-        if let Some(best) = best {
+        if let Some(best) = stress::best(&self.steps) {
             writeln!(
                 f,
                 "floor peak: {:.1} committed/s at {} clients; p99 at half of it: {:.1} ms",

@@ -1,10 +1,25 @@
-//! A handler's forms for a batch, called as the consumer calls them, and
-//! what they wrote to the outbox.
+//! A handler's one-statement forms and its batch path, called as the
+//! consumer calls them, and what they wrote to the outbox.
 use idempotency::consumer::PgInbox;
-use idempotency::{ApplyOnce, Batched, Handler, IncomingMessage, Outcome, Together};
+use idempotency::{ApplyOnce, Batched, Handler, IncomingMessage, Lone, Outcome, Together};
 use outbox::Stored;
 
 use crate::TestApp;
+
+/// The handler's one-statement form for `message` arriving alone in the
+/// inbox `consumer`: the events written, or `None` when it wrote nothing.
+pub async fn handled_alone<H: Handler>(
+    handler: &H,
+    app: &TestApp,
+    consumer: &str,
+    message: &IncomingMessage,
+) -> Option<Vec<Stored>> {
+    let lone = Lone { consumer, message };
+    handler
+        .handle_alone(&app.pool, lone)
+        .await
+        .expect("no database fault")
+}
 
 /// The handler's one-statement form for `messages` as one batch of the
 /// inbox `consumer`: the events written, or `None` when it wrote nothing.

@@ -9,7 +9,8 @@
 //! arrange.rs users and items created through the services' APIs
 //! broker.rs  an isolated broker namespace, and a channel to look into it
 //! checks.rs  malformed input and health, asserted on any service's paths
-//! consumer.rs a handler's batch forms, called as the consumer calls them
+//! consumer.rs a handler's one-statement forms and batch path, called as the
+//!            consumer calls them
 //! ```
 //!
 //! A dev-dependency of the services it spawns: use it from their `tests/`
@@ -30,7 +31,7 @@ pub use checks::{
     BAD, BAD_NUMBERS, assert_analysed_with, assert_healthy, assert_numbers_refused,
     assert_overlong_id_refused, assert_unhealthy_without_database,
 };
-pub use consumer::{applied_as_a_batch, events_written, handled_together};
+pub use consumer::{applied_as_a_batch, events_written, handled_alone, handled_together};
 /// Waiting for what a background task brings about; one implementation,
 /// which the libraries' own tests use too.
 pub use platform::testing::eventually;

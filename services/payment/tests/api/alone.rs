@@ -2,10 +2,10 @@
 //! it writes the payment, the inbox record and `PaymentSucceeded` together,
 //! or nothing, and leaves every other case to the transactional path.
 use futures::future::join_all;
-use idempotency::{Handler, IncomingMessage, Lone};
+use idempotency::{Handler, IncomingMessage};
 use outbox::Stored;
 use payment::consumers::CheckoutHandler;
-use test_support::{TestApp, user_with};
+use test_support::{TestApp, handled_alone, user_with};
 
 use crate::helpers::{credit_of, reserved, rows, spawn_app};
 
@@ -16,14 +16,7 @@ fn reserved_alone(user: &str, total_cost: i64) -> IncomingMessage {
 }
 
 async fn alone(app: &TestApp, message: &IncomingMessage) -> Option<Vec<Stored>> {
-    let lone = Lone {
-        consumer: CONSUMER,
-        message,
-    };
-    CheckoutHandler
-        .handle_alone(&app.pool, lone)
-        .await
-        .expect("no database fault")
+    handled_alone(&CheckoutHandler, app, CONSUMER, message).await
 }
 
 #[tokio::test]

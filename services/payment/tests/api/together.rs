@@ -3,9 +3,9 @@
 //! and leaves every other batch to the transaction, which decides the
 //! charges one by one in delivery order.
 use events::StockReserved;
-use idempotency::{Handler, IncomingMessage, Lone, Outcome};
+use idempotency::{IncomingMessage, Outcome};
 use payment::consumers::CheckoutHandler;
-use test_support::{applied_as_a_batch, events_written, handled_together, user_with};
+use test_support::{applied_as_a_batch, events_written, handled_alone, handled_together, user_with};
 
 use crate::helpers::{credit_of, reserved, rows, spawn_app};
 
@@ -68,15 +68,9 @@ async fn a_batch_holding_a_message_seen_before_applies_only_the_others_once() {
     let app = spawn_app().await;
     let user = user_with(&app, 100).await;
     let messages = [reserved(&user, 20), reserved(&user, 30)].map(|r| delivered(&r));
-    let lone = Lone {
-        consumer: CONSUMER,
-        message: &messages[0],
-    };
     assert!(
-        CheckoutHandler
-            .handle_alone(&app.pool, lone)
+        handled_alone(&CheckoutHandler, &app, CONSUMER, &messages[0])
             .await
-            .expect("no fault")
             .is_some()
     );
 

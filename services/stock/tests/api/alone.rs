@@ -3,24 +3,17 @@
 //! together, or nothing, and leaves every other case to the transactional
 //! path.
 use futures::future::join_all;
-use idempotency::{Handler, IncomingMessage, Lone};
+use idempotency::{Handler, IncomingMessage};
 use outbox::Stored;
 use stock::consumers::CheckoutHandler;
-use test_support::{TestApp, item_with};
+use test_support::{TestApp, handled_alone, item_with};
 
 use crate::helpers::{checkout, rows, spawn_app, stock_of};
 
 const CONSUMER: &str = "stock.checkout";
 
 async fn alone(app: &TestApp, message: &IncomingMessage) -> Option<Vec<Stored>> {
-    let lone = Lone {
-        consumer: CONSUMER,
-        message,
-    };
-    CheckoutHandler
-        .handle_alone(&app.pool, lone)
-        .await
-        .expect("no database fault")
+    handled_alone(&CheckoutHandler, app, CONSUMER, message).await
 }
 
 #[tokio::test]

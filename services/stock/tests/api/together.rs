@@ -3,9 +3,9 @@
 //! and leaves every other batch to the transaction, which decides the
 //! checkouts one by one in delivery order.
 use events::CheckoutRequested;
-use idempotency::{Handler, IncomingMessage, Lone, Outcome};
+use idempotency::{IncomingMessage, Outcome};
 use stock::consumers::CheckoutHandler;
-use test_support::{applied_as_a_batch, events_written, handled_together, item_with};
+use test_support::{applied_as_a_batch, events_written, handled_alone, handled_together, item_with};
 
 use crate::helpers::{checkout, rows, spawn_app, stock_of};
 
@@ -68,15 +68,9 @@ async fn a_batch_holding_a_message_seen_before_applies_only_the_others_once() {
     let app = spawn_app().await;
     let item = item_with(&app, 5, 10).await;
     let messages = [checkout(&item, 2), checkout(&item, 3)].map(|c| delivered(&c));
-    let lone = Lone {
-        consumer: CONSUMER,
-        message: &messages[0],
-    };
     assert!(
-        CheckoutHandler
-            .handle_alone(&app.pool, lone)
+        handled_alone(&CheckoutHandler, &app, CONSUMER, &messages[0])
             .await
-            .expect("no fault")
             .is_some()
     );
 
