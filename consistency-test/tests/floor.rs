@@ -1,11 +1,14 @@
 //! `consistency-test floor` end to end on the real PostgreSQL and RabbitMQ:
 //! the three hops commit checkouts, and the tally the run checks finds every
-//! checkout's writes once and every outbox emptied.
+//! checkout's writes once and every outbox emptied, on quorum queues (the
+//! services' default) and on classic ones.
 use std::process::Command;
 
-#[test]
-fn the_floor_commits_checkouts_that_each_wrote_everything_once() {
-    let prefix = format!("floor_test_{}", std::process::id());
+/// Runs the floor with 1 and 4 clients, a second each, and checks what its
+/// report says: checkouts committed, every one final and counted, each
+/// written once. Returns the report.
+fn a_short_floor_run(name: &str, extra: &[&str]) -> serde_json::Value {
+    let prefix = format!("floor_test_{name}_{}", std::process::id());
     let report = std::env::temp_dir().join(format!("{prefix}.json"));
 
     let status = Command::new(env!("CARGO_BIN_EXE_consistency-test"))
@@ -18,6 +21,7 @@ fn the_floor_commits_checkouts_that_each_wrote_everything_once() {
             "--scale",
             "100",
         ])
+        .args(extra)
         .args(["--database-prefix", &prefix, "--report"])
         .arg(&report)
         .status()
@@ -44,4 +48,19 @@ fn the_floor_commits_checkouts_that_each_wrote_everything_once() {
         serde_json::json!([checkouts, checkouts, checkouts])
     );
     assert_eq!(report["tally"]["order_steps"], serde_json::json!(2 * checkouts));
+    report
+}
+
+#[test]
+fn the_floor_commits_checkouts_that_each_wrote_everything_once() {
+    let report = a_short_floor_run("quorum", &[]);
+
+    assert_eq!(report["queue_type"], "quorum");
+}
+
+#[test]
+fn the_floor_on_classic_queues_commits_checkouts_that_each_wrote_everything_once() {
+    let report = a_short_floor_run("classic", &["--queue-type", "classic"]);
+
+    assert_eq!(report["queue_type"], "classic");
 }

@@ -1,6 +1,7 @@
 //! The floor's queues, relays and consumers, all on one AMQP connection:
-//! persistent messages to quorum queues, each publish confirmed before its
-//! outbox row goes, each delivery acked after its step committed.
+//! persistent messages to durable queues (quorum ones unless asked
+//! otherwise), each publish confirmed before its outbox row goes, each
+//! delivery acked after its step committed.
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -39,12 +40,32 @@ pub struct Outgoing {
     pub body: Vec<u8>,
 }
 
-/// Declares a durable quorum queue, as the services' queues are.
-pub async fn declare(channel: &Channel, name: &str) -> anyhow::Result<()> {
+/// The queues' type, as `AMQP_QUEUE_TYPE` chooses it for the services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueType {
+    /// Replicated, and counting deliveries: the services' default.
+    Quorum,
+    /// One node's durable queue: persistent messages are still on disk when
+    /// confirmed, with no delivery limit and no replication.
+    Classic,
+}
+
+impl QueueType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueType::Quorum => "quorum",
+            QueueType::Classic => "classic",
+        }
+    }
+}
+
+/// Declares a durable queue of the type the services' queues have.
+pub async fn declare(channel: &Channel, name: &str, queue_type: QueueType) -> anyhow::Result<()> {
     let mut arguments = FieldTable::default();
     arguments.insert(
         "x-queue-type".into(),
-        AMQPValue::LongString(LongString::from("quorum")),
+        AMQPValue::LongString(LongString::from(queue_type.as_str())),
     );
     arguments.insert("x-expires".into(), AMQPValue::LongInt(EXPIRES_MS));
     let options = QueueDeclareOptions {

@@ -5,9 +5,9 @@
 //! smallest program that keeps every guarantee the services keep, and
 //! nothing else: each step one statement, and so one commit, writing its
 //! effect, its inbox row and its next event's outbox row; persistent
-//! messages to quorum queues, each publish confirmed before its outbox row
-//! is deleted; deliveries taken in batches and acked after the commit; the
-//! checkout answered when its last step committed. No HTTP, no gateway, no
+//! messages to durable (by default quorum) queues, each publish confirmed
+//! before its outbox row is deleted; deliveries taken in batches and acked
+//! after the commit; the checkout answered when its last step committed. No HTTP, no gateway, no
 //! saga state, timeline or watchdog, one process, one AMQP connection, and
 //! three databases on the same server as the services'.
 //!
@@ -31,8 +31,9 @@ use serde::Serialize;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use self::broker::{Outgoing, Relay, Step as Hop, Waiters};
+use self::broker::{Outgoing, QueueType, Relay, Step as Hop, Waiters};
 use self::store::{Checkout, Databases, Tally};
+use crate::bench::{GOAL_P50_AT_8_CLIENTS_MS, GOAL_P99_AT_HALF_PEAK_MS};
 use crate::cpu::Snapshot;
 use crate::stress::{self, Outcome, Sample, Step};
 
@@ -69,6 +70,10 @@ pub struct Options {
         default_value = "amqp://guest:guest@127.0.0.1:5672/%2f"
     )]
     amqp_url: String,
+    /// The queues' type: `classic` asks what quorum queues cost beyond a
+    /// single node's durable queue.
+    #[arg(long, env = "AMQP_QUEUE_TYPE", value_enum, default_value = "quorum")]
+    queue_type: QueueType,
     /// Where to write the report as JSON.
     #[arg(long)]
     pub report: Option<PathBuf>,
@@ -76,6 +81,7 @@ pub struct Options {
 
 #[derive(Debug, Serialize)]
 pub struct FloorReport {
+    pub queue_type: QueueType,
     pub steps: Vec<Step>,
     /// Checkouts started at half the best step's rate, whatever the
     /// answers' pace.
@@ -128,6 +134,7 @@ pub async fn run(options: &Options) -> anyhow::Result<FloorReport> {
     let (tally, databases) = saga.stop().await?;
     databases.drop_all().await?;
     Ok(FloorReport {
+        queue_type: options.queue_type,
         steps,
         half_peak,
         checkouts,
@@ -153,7 +160,7 @@ impl Saga {
         let queues = ["stock", "payment", "order"].map(|to| format!("floor-{run}.{to}"));
         let channel = connection.create_channel().await?;
         for queue in &queues {
-            broker::declare(&channel, queue).await?;
+            broker::declare(&channel, queue, options.queue_type).await?;
         }
         let [to_stock, to_payment, to_order] = &queues;
         let (order_relay, order_task) = Relay::spawn(&connection, to_stock, databases.order.clone()).await?;
@@ -319,7 +326,8 @@ impl fmt::Display for FloorReport {
         writeln!(
             f,
             "floor: the saga's three hops with their guarantees and nothing else \
-             (one process, one AMQP connection, one statement a step):"
+             (one process, one AMQP connection, one statement a step, {} queues):",
+            self.queue_type.as_str()
         )?;
         for step in self.steps.iter().chain([&self.half_peak]) {
             writeln!(f, "  {step}")?;
@@ -327,12 +335,17 @@ impl fmt::Display for FloorReport {
         if let Some(best) = stress::best(&self.steps) {
             writeln!(
                 f,
-                "floor peak: {:.1} committed/s at {} clients; p99 at half of it: {:.1} ms",
+                "floor peak: {:.1} committed/s at {} clients; p99 at half of it: {:.1} ms \
+                 (the saga's goal: at most {GOAL_P99_AT_HALF_PEAK_MS} ms)",
                 best.committed_per_sec, best.concurrency, self.half_peak.latency.p99_ms
             )?;
         }
         if let Some(step) = self.steps.iter().find(|step| step.concurrency == 8) {
-            writeln!(f, "floor p50 at 8 clients: {:.1} ms", step.latency.p50_ms)?;
+            writeln!(
+                f,
+                "floor p50 at 8 clients: {:.1} ms (the saga's goal: at most {GOAL_P50_AT_8_CLIENTS_MS} ms)",
+                step.latency.p50_ms
+            )?;
         }
         if self.is_consistent() {
             write!(
