@@ -7,9 +7,9 @@
 //! effect, its inbox row and its next event's outbox row; persistent
 //! messages to durable (by default quorum) queues, each publish confirmed
 //! before its outbox row is deleted; deliveries taken in batches and acked
-//! after the commit; the checkout answered when its last step committed. No HTTP, no gateway, no
-//! saga state, timeline or watchdog, one process, one AMQP connection, and
-//! three databases on the same server as the services'.
+//! after the commit; the checkout answered when its last step committed. No
+//! HTTP, no gateway, no saga state, timeline or watchdog, one process, one
+//! AMQP connection, and three databases on the same server as the services'.
 //!
 //! What PostgreSQL and RabbitMQ spend per checkout here is about the least
 //! the saga's design asks of them: a goal the floor misses at a load is out
