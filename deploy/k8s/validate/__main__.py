@@ -7,6 +7,8 @@ Layout:
                  or a vendored CRD schema (crds/), plus the repository's rules
   charts.py      checks the Helm values files against the charts' documented
                  keys (chart-keys/) and the topology the cluster must have
+  shard_job.py   checks that the sharding Job shards, as root, the database,
+                 collection and key the order service checks for at start-up
   netpol.py      checks the NetworkPolicies by meaning: the default deny, that
                  selectors match pods, that ports are containerPorts, that the
                  paths the manifests use are open and the others closed
@@ -29,6 +31,7 @@ import charts  # noqa: E402
 import compose  # noqa: E402
 import manifests  # noqa: E402
 import netpol  # noqa: E402
+import shard_job  # noqa: E402
 from report import Report  # noqa: E402
 
 K8S_DIR = Path(__file__).resolve().parent.parent
@@ -56,6 +59,7 @@ def main():
         documents = manifests.render(K8S_DIR / "overlays" / overlay, report, overlay)
         manifests.validate_all(documents, overlay, kubernetes_version, report)
         netpol.check(documents, overlay, report)
+        shard_job.check(documents, overlay, REPO_DIR, report)
         rendered[overlay] = documents
     values = charts.check_all(K8S_DIR / "values", K8S_DIR / "validate" / "chart-keys", report)
     charts.check_topology(values, rendered, report)

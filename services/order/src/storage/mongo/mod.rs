@@ -14,7 +14,9 @@
 //!
 //! Each saga step and each keyed request is one multi-document transaction
 //! (`transaction`), so MongoDB must run as a replica set or a sharded
-//! cluster (through `mongos`, where `orders` is sharded at start-up). That
+//! cluster (through `mongos`, where `orders` must be sharded by hashed `_id`:
+//! start-up does it when its user may, and otherwise checks that the
+//! deploy's shard Job did, or names the missing role and exits). That
 //! also makes change streams available, which wake waiting checkouts on
 //! every replica (`outcomes`); without them a waiting checkout re-reads its
 //! order every second. The relay is the `outbox` crate's, over this store's
@@ -35,6 +37,8 @@ mod outbox_store;
 mod outcomes;
 mod saga;
 mod setup;
+mod shard_setup;
+mod sharding;
 mod store;
 mod transaction;
 mod writes;

@@ -1,5 +1,5 @@
 //! The MongoDB database: connecting, the collections, their indexes, and
-//! sharding the orders where the server is a sharded cluster.
+//! the orders' sharding where the server is a sharded cluster (`shard_setup`).
 use std::time::Duration;
 
 use idempotency::RetentionSettings;
@@ -8,6 +8,8 @@ use mongodb::error::{Error, ErrorKind};
 use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, Collection, Database, IndexModel};
 
+use super::shard_setup;
+use super::sharding::ShardingError;
 use crate::configuration::MongoSettings;
 
 /// A request waits this long for a reachable server before it answers 503,
@@ -15,13 +17,31 @@ use crate::configuration::MongoSettings;
 /// default of 30 s would hold clients far longer than the gateway waits.
 const SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Server codes that mean "already so": sharding enabled or a collection
-/// already sharded with the same key.
-const ALREADY_INITIALIZED: i32 = 23;
-
 /// An index of that name exists with other options, e.g. a TTL changed by a
 /// new retention setting.
 const INDEX_OPTIONS_CONFLICT: i32 = 85;
+
+/// Why the store could not be prepared: the server failed, or the orders
+/// are not sharded as the service needs on a sharded cluster.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Driver(#[from] Error),
+    #[error(transparent)]
+    Sharding(#[from] ShardingError),
+}
+
+/// `MongoStore::open` answers the driver's error: a failure of the server
+/// stays itself (an unreachable one is told apart), a sharding refusal
+/// carries its one-line explanation as the driver's custom error.
+impl From<SetupError> for Error {
+    fn from(error: SetupError) -> Self {
+        match error {
+            SetupError::Driver(error) => error,
+            SetupError::Sharding(error) => Error::custom(error.to_string()),
+        }
+    }
+}
 
 /// The collections of the order store.
 #[derive(Debug, Clone)]
@@ -61,8 +81,8 @@ impl Collections {
     }
 
     /// Creates what is missing; safe to run from every replica at once.
-    pub async fn prepare(&self, retention: &RetentionSettings) -> Result<(), Error> {
-        self.shard_orders().await?;
+    pub async fn prepare(&self, retention: &RetentionSettings) -> Result<(), SetupError> {
+        shard_setup::ensure(self).await?;
         let by_aggregate = IndexModel::builder()
             .keys(doc! { "aggregate_id": 1, "seq": 1 })
             .options(IndexOptions::builder().unique(true).build())
@@ -75,31 +95,8 @@ impl Collections {
             "created_at",
             retention.keys,
         )
-        .await
-    }
-
-    /// Shards `orders` by a hashed `_id` when connected to a `mongos`; a
-    /// replica set or a single server holds the collection whole.
-    async fn shard_orders(&self) -> Result<(), Error> {
-        let hello = self.database.run_command(doc! { "hello": 1 }).await?;
-        if hello.get_str("msg") != Ok("isdbgrid") {
-            tracing::info!("not a sharded cluster: the orders collection is not sharded");
-            return Ok(());
-        }
-        let admin = self.client.database("admin");
-        let name = self.database.name();
-        already_ok(admin.run_command(doc! { "enableSharding": name }).await)?;
-        let shard = doc! { "shardCollection": format!("{name}.orders"), "key": { "_id": "hashed" } };
-        already_ok(admin.run_command(shard).await)?;
-        tracing::info!("orders sharded by hashed order id");
+        .await?;
         Ok(())
-    }
-}
-
-fn already_ok(result: Result<Document, Error>) -> Result<(), Error> {
-    match result {
-        Err(error) if command_code(&error) == Some(ALREADY_INITIALIZED) => Ok(()),
-        other => other.map(drop),
     }
 }
 
@@ -130,7 +127,7 @@ async fn expire(
     }
 }
 
-fn command_code(error: &Error) -> Option<i32> {
+pub(super) fn command_code(error: &Error) -> Option<i32> {
     match error.kind.as_ref() {
         ErrorKind::Command(failure) => Some(failure.code),
         _ => None,
