@@ -13,22 +13,14 @@ pub fn topology() -> Topology {
             QueueSpec {
                 name: STOCK_QUEUE.into(),
                 bindings: StockQueueEvent::bindings(),
-                retired_bindings: Vec::new(),
             },
             QueueSpec {
                 name: PAYMENT_QUEUE.into(),
                 bindings: PaymentQueueEvent::bindings(),
-                retired_bindings: Vec::new(),
             },
             QueueSpec {
                 name: ORDER_QUEUE.into(),
                 bindings: OrderQueueEvent::bindings(),
-                // What earlier versions bound, removed from brokers that
-                // still have it.
-                retired_bindings: vec![
-                    ("stock".into(), "stock.*".into()),
-                    ("payment".into(), "payment.*".into()),
-                ],
             },
         ],
     }

@@ -66,7 +66,6 @@ fn topology() -> Topology {
         queues: vec![QueueSpec {
             name: "bench".into(),
             bindings: vec![("events".into(), "#".into())],
-            retired_bindings: Vec::new(),
         }],
     }
 }

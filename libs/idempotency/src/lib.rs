@@ -5,6 +5,8 @@
 //!             the inbox in the same transaction as the handler's effect; ack
 //!             after commit; failures retried with delay, then parked
 //! inbox       the (consumer, message id) records
+//! membership  which replica consumes which partitions of a stream: a beat
+//!             into the service's database, and the rule that spreads them
 //! http/       the Idempotency-Key header: the answer stored with the effect,
 //!             replayed on a repeat, 422 when the key comes with another request
 //! messaging   a service process: HTTP, relay, consumer and pruner, run together
@@ -17,6 +19,7 @@
 pub mod consumer;
 pub mod http;
 pub mod inbox;
+pub mod membership;
 pub mod messaging;
 pub mod parking;
 pub mod participant;

@@ -4,7 +4,7 @@ use lapin::options::{BasicAckOptions, BasicGetOptions};
 use lapin::types::AMQPValue;
 use outbox::BrokerSettings;
 use outbox::broker::{PublishError, Publisher, confirmed};
-use outbox::topology::parked_queue;
+use outbox::topology::{parked_queue, partition_queue};
 
 use crate::consumer::headers;
 
@@ -56,8 +56,8 @@ pub async fn list(settings: &BrokerSettings, queue: &str) -> Result<Vec<Parked>,
     Ok(found)
 }
 
-/// Moves every message parked for `queue` back to the queue with a fresh
-/// attempt count; returns how many. Each is acked in the parking lot only
+/// Moves every message parked for `queue` back to the queue of its
+/// aggregate's partition with a fresh attempt count; returns how many. Each is acked in the parking lot only
 /// after the broker confirmed its copy, so none is lost if this stops
 /// half-way (a replayed copy may then exist twice, which the inbox absorbs).
 pub async fn replay(settings: &BrokerSettings, queue: &str) -> Result<usize, PublishError> {
@@ -72,11 +72,17 @@ pub async fn replay(settings: &BrokerSettings, queue: &str) -> Result<usize, Pub
     {
         let delivery = &message.delivery;
         let mut table = delivery.properties.headers().clone().unwrap_or_default();
+        let aggregate = table
+            .inner()
+            .get(outbox::headers::AGGREGATE_ID)
+            .map(header_text)
+            .unwrap_or_default();
+        let to = partition_queue(&main, settings.partitions.of(&aggregate));
         table.insert(headers::ATTEMPT.into(), AMQPValue::LongLongInt(1));
         table.insert(headers::ERROR.into(), AMQPValue::Void);
         let properties = delivery.properties.clone().with_headers(table);
-        let confirm = publisher.send_raw("", &main, &delivery.data, properties).await?;
-        confirmed(confirm, &main).await?;
+        let confirm = publisher.send_raw("", &to, &delivery.data, properties).await?;
+        confirmed(confirm, &to).await?;
         delivery.acker.ack(BasicAckOptions::default()).await?;
         replayed += 1;
     }

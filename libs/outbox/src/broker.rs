@@ -8,10 +8,25 @@ use crate::message::{OutboxMessage, headers};
 use crate::settings::BrokerSettings;
 
 /// Opens a connection named after its user, so `rabbitmqctl list_connections`
-/// tells which process and component holds it.
+/// tells which process and component holds it. The broker's addresses are
+/// tried in turn from a random one: a process's connections spread over a
+/// cluster's nodes, and a node that is down is passed over for the next.
 pub async fn connect(settings: &BrokerSettings, name: &str) -> Result<Connection, lapin::Error> {
     let properties = ConnectionProperties::default().with_connection_name(LongString::from(name));
-    Connection::connect(settings.url.expose_secret(), properties).await
+    let uris = settings.uris();
+    let first = fastrand::usize(..uris.len().max(1));
+    let mut failure = None;
+    for uri in uris.iter().cycle().skip(first).take(uris.len()) {
+        match Connection::connect_uri(uri.clone(), properties.clone()).await {
+            Ok(connection) => return Ok(connection),
+            Err(error) => {
+                tracing::debug!(host = %uri.authority.host, port = uri.authority.port, %error,
+                    "broker node unreachable; trying the next");
+                failure = Some(error);
+            }
+        }
+    }
+    Err(failure.unwrap_or_else(|| std::io::Error::other("AMQP_URL names no broker").into()))
 }
 
 /// Why a message did not reach a queue.
@@ -57,11 +72,13 @@ impl Publisher {
 
     /// Sends an outbox message; await the returned confirm to know it landed.
     /// Sending many before awaiting their confirms pipelines them.
+    /// The routing key carries the partition of the message's aggregate.
     pub async fn send(&self, message: &OutboxMessage) -> Result<PublisherConfirm, lapin::Error> {
         let body = serde_json::to_vec(&message.payload).unwrap_or_default();
+        let partitions = self.settings.partitions;
         self.send_raw(
             &self.settings.name(&message.exchange),
-            &message.routing_key,
+            &partitions.routing_key(&message.routing_key, &message.aggregate_id),
             &body,
             properties_of(message),
         )

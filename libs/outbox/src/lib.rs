@@ -41,8 +41,9 @@
 //! for the `outbox` table), `handoff` (commit to relay, in memory),
 //! `relay` (publishing in rounds, the loop), `published` (what a relay
 //! published: its order check, its deletes), `batch` (a batch published
-//! with confirms), `broker` (connections and publishing), `topology`
-//! (exchanges, queues), `telemetry` (the publish span, the relay's
+//! with confirms), `broker` (connections and publishing), `partitions`
+//! (an aggregate's partition of its stream), `topology` (exchanges,
+//! queues), `telemetry` (the publish span, the relay's
 //! metrics), `backoff`, `settings`.
 //!
 //! The trace context travels with the event: `enqueue` stores the current
@@ -55,6 +56,7 @@ mod claim;
 mod handoff;
 mod message;
 mod outbox_store;
+pub mod partitions;
 mod pg_outbox;
 mod published;
 mod relay;
@@ -68,6 +70,7 @@ pub use claim::pending_count;
 pub use handoff::Handoff;
 pub use message::{OutboxMessage, headers};
 pub use outbox_store::OutboxStore;
+pub use partitions::{Partition, Partitions};
 pub use pg_outbox::PgOutbox;
 pub use relay::{Claimed, Relay, RelayError};
 pub use settings::{BrokerSettings, RelaySettings};

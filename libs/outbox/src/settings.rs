@@ -1,14 +1,34 @@
 //! Broker and relay settings, from the environment with local defaults.
+use std::num::NonZeroU16;
 use std::time::Duration;
 
+use lapin::uri::AMQPUri;
 use platform::secret::SecretUrl;
 use platform::settings::{SettingError, env_or, env_string};
+
+use crate::partitions::Partitions;
 
 /// How to reach RabbitMQ and how the topology is named and shaped.
 #[derive(Debug, Clone)]
 pub struct BrokerSettings {
-    /// `AMQP_URL`; it may hold a password, which `Debug` masks.
-    pub url: SecretUrl,
+    /// `AMQP_URL`: one broker address, or the nodes of a cluster separated
+    /// by commas, tried in turn from a random one, so that a process moves
+    /// to a live node when its own dies. They may hold a password, which
+    /// `Debug` masks.
+    pub urls: Vec<SecretUrl>,
+    /// `AMQP_HEARTBEAT_SECS` (10): the AMQP heartbeat, unless a URL sets
+    /// `heartbeat=`. A peer silent for two of them is taken for dead, by the
+    /// broker (which then hands the process's partitions to the replica
+    /// waiting behind it) and by the process (which reconnects). RabbitMQ's
+    /// own default, 60 s, left a paused replica's partitions unconsumed for
+    /// two minutes.
+    pub heartbeat_secs: u16,
+    /// `AMQP_PARTITIONS` (8): how many partitions, each a queue, every saga
+    /// stream is split into. Every process of the system must have the same.
+    pub partitions: Partitions,
+    /// `AMQP_PARTITION_LEASE_MS` (3000): a replica that has not said it is
+    /// alive for this long loses its partitions to the others.
+    pub partition_lease: Duration,
     /// `AMQP_NAMESPACE`: prefix of every exchange and queue name. Tests use a
     /// fresh one each, as they use a fresh database.
     pub namespace: String,
@@ -47,7 +67,10 @@ impl BrokerSettings {
     pub fn from_env() -> Result<Self, SettingError> {
         let expires: u64 = env_or("AMQP_QUEUE_EXPIRES_MS", 0)?;
         Ok(BrokerSettings {
-            url: env_string("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f").into(),
+            urls: broker_urls(&env_string("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f"))?,
+            heartbeat_secs: env_or("AMQP_HEARTBEAT_SECS", 10)?,
+            partitions: env_or("AMQP_PARTITIONS", DEFAULT_PARTITIONS)?,
+            partition_lease: Duration::from_millis(env_or("AMQP_PARTITION_LEASE_MS", 3000)?),
             namespace: env_string("AMQP_NAMESPACE", "webshop"),
             prefetch: env_or("AMQP_PREFETCH", 256)?,
             queue_type: env_string("AMQP_QUEUE_TYPE", "quorum"),
@@ -64,6 +87,41 @@ impl BrokerSettings {
     pub fn name(&self, local: &str) -> String {
         format!("{}.{local}", self.namespace)
     }
+
+    /// The addresses to connect to, each with the heartbeat and a connection
+    /// timeout set unless the URL sets its own: a node that does not answer
+    /// is given up after 5 s for the next one.
+    pub fn uris(&self) -> Vec<AMQPUri> {
+        self.urls
+            .iter()
+            .filter_map(|url| url.expose_secret().parse::<AMQPUri>().ok())
+            .map(|mut uri| {
+                uri.query.heartbeat.get_or_insert(self.heartbeat_secs);
+                uri.query.connection_timeout.get_or_insert(5000);
+                uri
+            })
+            .collect()
+    }
+}
+
+/// Eight partitions spread evenly over one, two, four or eight replicas.
+const DEFAULT_PARTITIONS: Partitions = Partitions::new(NonZeroU16::new(8).expect("not zero"));
+
+/// `AMQP_URL` split at commas, each address checked to be an AMQP URL.
+fn broker_urls(value: &str) -> Result<Vec<SecretUrl>, SettingError> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|url| !url.is_empty())
+        .map(|url| match url.parse::<AMQPUri>() {
+            Ok(_) => Ok(SecretUrl::from(url)),
+            Err(reason) => Err(SettingError {
+                name: "AMQP_URL".into(),
+                value: SecretUrl::from(url).to_string(),
+                reason,
+            }),
+        })
+        .collect()
 }
 
 /// How the relay batches and how long it sleeps when nothing wakes it.
@@ -112,9 +170,12 @@ impl RelaySettings {
 impl BrokerSettings {
     /// The same broker with a namespace of its own whose queues expire when
     /// unused: what each integration test gets, as it gets its own database.
+    /// Two partitions a stream: partitioned as in production, at a quarter
+    /// of the queues to declare; a test about partitions sets its own.
     pub fn isolated(mut self) -> Self {
         self.namespace = format!("test-{}", uuid::Uuid::new_v4().simple());
         self.queue_expires = Some(Duration::from_secs(120));
+        self.partitions = "2".parse().expect("two partitions");
         self
     }
 }
@@ -127,7 +188,7 @@ mod tests {
 
     fn settings() -> BrokerSettings {
         let mut settings = BrokerSettings::from_env().expect("settings from the environment");
-        settings.url = URL.into();
+        settings.urls = vec![URL.into()];
         settings
     }
 
@@ -140,7 +201,31 @@ mod tests {
     }
 
     #[test]
-    fn the_connection_gets_the_real_url() {
-        assert_eq!(settings().url.expose_secret(), URL);
+    fn the_connection_gets_the_real_url_with_a_heartbeat() {
+        let uris = settings().uris();
+
+        assert_eq!(uris.len(), 1);
+        assert_eq!(uris[0].authority.userinfo.password, "s3cret-pw");
+        assert_eq!(uris[0].query.heartbeat, Some(10));
+    }
+
+    #[test]
+    fn a_cluster_is_a_list_of_addresses_and_a_url_keeps_its_own_heartbeat() {
+        let urls = broker_urls("amqp://a:5681/%2f, amqp://b:5682/%2f?heartbeat=3,").expect("two URLs");
+        let mut settings = settings();
+        settings.urls = urls;
+
+        let uris = settings.uris();
+
+        let ports: Vec<u16> = uris.iter().map(|u| u.authority.port).collect();
+        assert_eq!(ports, [5681, 5682]);
+        assert_eq!(uris[1].query.heartbeat, Some(3));
+    }
+
+    #[test]
+    fn an_address_that_is_not_amqp_is_refused_without_its_password() {
+        let error = broker_urls("amqp://a/%2f,http://u:pw@b").expect_err("not AMQP");
+
+        assert!(!error.to_string().contains("pw@"), "{error}");
     }
 }

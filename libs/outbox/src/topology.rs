@@ -5,18 +5,19 @@ use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptio
 use lapin::types::{AMQPValue, FieldTable, LongString};
 use lapin::{Channel, Connection, ExchangeKind};
 
+use crate::partitions::{Partition, partitioned};
 use crate::settings::BrokerSettings;
 
-/// A consuming service's queue for one event stream.
+/// A consuming service's event stream: a queue per partition, one retry
+/// queue and one parking lot.
 #[derive(Debug, Clone)]
 pub struct QueueSpec {
-    /// Local name; the broker-side name adds the namespace.
+    /// Local name; the broker-side name adds the namespace, a partition's
+    /// queue adds the partition (`webshop.stock.checkout.3`).
     pub name: String,
-    /// `(exchange, routing key pattern)` pairs, exchange by local name.
+    /// `(exchange, routing key)` pairs, exchange by local name; a
+    /// partition's queue is bound to each key with its partition appended.
     pub bindings: Vec<(String, String)>,
-    /// Bindings an earlier version declared and this one does not want:
-    /// declaring never removes a binding, so these are unbound explicitly.
-    pub retired_bindings: Vec<(String, String)>,
 }
 
 /// Everything a system needs declared.
@@ -26,30 +27,45 @@ pub struct Topology {
     pub queues: Vec<QueueSpec>,
 }
 
-/// Where a failed delivery waits before it goes back to its queue.
+/// The queue of one partition of a stream.
+pub fn partition_queue(queue: &str, partition: Partition) -> String {
+    partitioned(queue, partition)
+}
+
+/// Where a failed delivery waits before it goes back to its partition's
+/// queue: one per stream.
 pub fn retry_queue(queue: &str) -> String {
     format!("{queue}.retry")
 }
 
-/// Where a message that failed too often is kept for an operator.
+/// Where a message that failed too often is kept for an operator: one per
+/// stream.
 pub fn parked_queue(queue: &str) -> String {
     format!("{queue}.parked")
 }
 
+/// The local name of the direct exchange through which a failed delivery
+/// enters its stream's retry queue, its routing key the name of the
+/// partition's queue it returns to.
+pub const RETRY_EXCHANGE: &str = "retry";
+
 impl Topology {
-    /// Declares every exchange (durable topic) and, per queue, the queue
-    /// itself, its retry queue and its parking lot. Declaring what exists
-    /// with the same arguments is a no-op, so every replica may do it. It
-    /// opens channels of its own on `connection`: the broker closes a
-    /// channel that declares a queue with other arguments than an earlier
-    /// version did, and the declaration goes on on a fresh one.
+    /// Declares every exchange (durable topic), the retry exchange and, per
+    /// stream, its partitions' queues, its retry queue and its parking lot.
+    /// Declaring what exists with the same arguments is a no-op, so every
+    /// replica may do it. It opens channels of its own on `connection`: the
+    /// broker closes a channel that declares a queue with other arguments
+    /// than an earlier version did, and the declaration goes on on a fresh
+    /// one.
     pub async fn declare(
         &self,
         connection: &Connection,
         settings: &BrokerSettings,
     ) -> Result<(), lapin::Error> {
         let mut channel = connection.create_channel().await?;
-        for exchange in &self.exchanges {
+        let exchanges = self.exchanges.iter().map(|name| (name.as_str(), ExchangeKind::Topic));
+        let retry = std::iter::once((RETRY_EXCHANGE, ExchangeKind::Direct));
+        for (exchange, kind) in exchanges.chain(retry) {
             // Where queues expire (tests), exchanges go with their last
             // binding, so test namespaces leave nothing behind.
             let options = ExchangeDeclareOptions {
@@ -58,16 +74,11 @@ impl Topology {
                 ..ExchangeDeclareOptions::default()
             };
             channel
-                .exchange_declare(
-                    settings.name(exchange).into(),
-                    ExchangeKind::Topic,
-                    options,
-                    FieldTable::default(),
-                )
+                .exchange_declare(settings.name(exchange).into(), kind, options, FieldTable::default())
                 .await?;
         }
         for queue in &self.queues {
-            declare_queue(connection, &mut channel, settings, queue).await?;
+            declare_stream(connection, &mut channel, settings, queue).await?;
         }
         channel.close(REPLY_SUCCESS, "declared".into()).await
     }
@@ -76,7 +87,7 @@ impl Topology {
 /// AMQP's reply code for a normal close.
 const REPLY_SUCCESS: u16 = 200;
 
-async fn declare_queue(
+async fn declare_stream(
     connection: &Connection,
     channel: &mut Channel,
     settings: &BrokerSettings,
@@ -84,8 +95,36 @@ async fn declare_queue(
 ) -> Result<(), lapin::Error> {
     let main = settings.name(&queue.name);
     let parked = parked_queue(&main);
-    // One active consumer per queue (the others wait as hot standbys): the
-    // events of an aggregate are then handled in the order they were sent.
+    let retry = retry_queue(&main);
+    // Messages expire from the retry queue after the delay and are
+    // dead-lettered through the default exchange with the routing key they
+    // entered it with: the name of their partition's queue. A classic
+    // queue: declared as a quorum queue with at-least-once dead-lettering,
+    // RabbitMQ 3.10 took more than ten seconds to declare it when many were
+    // declared at once (the services' tests), and a consumer waited that
+    // long to start. Only failed messages pass through it, for the delay.
+    let mut arguments = base_arguments(settings, "classic");
+    let delay_ms = settings.retry_delay.as_millis().min(i32::MAX as u128) as i32;
+    arguments.insert("x-message-ttl".into(), AMQPValue::LongInt(delay_ms));
+    arguments.insert("x-dead-letter-exchange".into(), long_string(""));
+    declare(channel, &retry, arguments).await?;
+    declare(channel, &parked, base_arguments(settings, &settings.queue_type)).await?;
+    for partition in settings.partitions.all() {
+        let name = partition_queue(&main, partition);
+        declare_or_keep(connection, channel, &name, partition_arguments(settings, &parked)).await?;
+        for (exchange, routing_key) in &queue.bindings {
+            let key = partitioned(routing_key, partition);
+            bind(channel, &name, &settings.name(exchange), &key).await?;
+        }
+        bind(channel, &retry, &settings.name(RETRY_EXCHANGE), &name).await?;
+    }
+    Ok(())
+}
+
+/// One active consumer per partition's queue (the others wait as hot
+/// standbys): the events of an aggregate are then handled in the order
+/// they were sent, whichever replica the partition is assigned to.
+fn partition_arguments(settings: &BrokerSettings, parked: &str) -> FieldTable {
     let mut arguments = base_arguments(settings, &settings.queue_type);
     arguments.insert("x-single-active-consumer".into(), AMQPValue::Boolean(true));
     if is_quorum(settings) {
@@ -93,44 +132,22 @@ async fn declare_queue(
         // to the parking lot, not away.
         let limit = settings.delivery_limit.min(i32::MAX as u32) as i32;
         arguments.insert("x-delivery-limit".into(), AMQPValue::LongInt(limit));
-        dead_letter_to(&mut arguments, &parked);
+        dead_letter_to(&mut arguments, parked);
         at_least_once(&mut arguments);
     }
-    declare_or_keep(connection, channel, &main, arguments).await?;
-    for (exchange, routing_key) in &queue.bindings {
-        channel
-            .queue_bind(
-                main.as_str().into(),
-                settings.name(exchange).into(),
-                routing_key.as_str().into(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await?;
-    }
-    for (exchange, routing_key) in &queue.retired_bindings {
-        channel
-            .queue_unbind(
-                main.as_str().into(),
-                settings.name(exchange).into(),
-                routing_key.as_str().into(),
-                FieldTable::default(),
-            )
-            .await?;
-    }
-    // Messages expire from the retry queue after the delay and are
-    // dead-lettered through the default exchange straight back to `main`.
-    // A classic queue: declared as a quorum queue with at-least-once
-    // dead-lettering, RabbitMQ 3.10 took more than ten seconds to declare it
-    // when many were declared at once (the services' tests), and a consumer
-    // waited that long to start. Only failed messages pass through it, for
-    // the retry delay.
-    let mut retry = base_arguments(settings, "classic");
-    let delay_ms = settings.retry_delay.as_millis().min(i32::MAX as u128) as i32;
-    retry.insert("x-message-ttl".into(), AMQPValue::LongInt(delay_ms));
-    dead_letter_to(&mut retry, &main);
-    declare(channel, &retry_queue(&main), retry).await?;
-    declare(channel, &parked, base_arguments(settings, &settings.queue_type)).await
+    arguments
+}
+
+async fn bind(channel: &Channel, queue: &str, exchange: &str, key: &str) -> Result<(), lapin::Error> {
+    channel
+        .queue_bind(
+            queue.into(),
+            exchange.into(),
+            key.into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await
 }
 
 fn is_quorum(settings: &BrokerSettings) -> bool {

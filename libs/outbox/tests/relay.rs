@@ -313,7 +313,7 @@ async fn an_unreachable_broker_fails_the_step_and_loses_nothing() {
     let bed = test_bed().await;
     bed.enqueue("a", 1).await;
     let mut down = bed.broker.clone();
-    down.url = "amqp://guest:guest@127.0.0.1:1/%2f".into();
+    down.urls = vec!["amqp://guest:guest@127.0.0.1:1/%2f".into()];
     let mut relay = Relay::new(
         bed.pool.clone(),
         down,

@@ -76,7 +76,6 @@ fn topology() -> Topology {
         queues: vec![QueueSpec {
             name: "everything".into(),
             bindings: vec![("events".into(), "#".into())],
-            retired_bindings: Vec::new(),
         }],
     }
 }

@@ -166,7 +166,7 @@ mod tests {
         settings.database.options = format!("postgres://app:{SECRET}@pg.internal:5432/order_db")
             .parse()
             .expect("a valid URL");
-        settings.messaging.broker.url = format!("amqp://app:{SECRET}@rabbit.internal:5672/%2f").into();
+        settings.messaging.broker.urls = vec![format!("amqp://app:{SECRET}@rabbit.internal:5672/%2f").into()];
         settings.mongodb.url = format!("mongodb://app:{SECRET}@mongo.internal:27017");
         settings.peers.stock_url = format!("http://app:{SECRET}@stock.internal:8000");
         settings.peers.payment_url = format!("http://app:{SECRET}@payment.internal:8000");

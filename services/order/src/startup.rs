@@ -4,6 +4,7 @@ use std::sync::atomic::AtomicBool;
 
 use futures::FutureExt;
 use idempotency::QueueConsumer;
+use idempotency::membership::Membership;
 use idempotency::messaging::MessagingSettings;
 use platform::telemetry::Telemetry;
 use sqlx::PgPool;
@@ -31,6 +32,8 @@ pub struct Application {
     chores: Arc<dyn StoreChores>,
     /// The PostgreSQL store's pool; `None` with another store.
     pool: Option<PgPool>,
+    /// Where the consumer beats, in the store's database.
+    membership: Arc<dyn Membership>,
 }
 
 impl Application {
@@ -58,6 +61,7 @@ impl Application {
             telemetry,
             chores: opened.chores,
             pool: opened.pool,
+            membership: opened.membership,
         })
     }
 
@@ -85,6 +89,7 @@ impl Application {
                 store: store.clone(),
                 waiters: self.state.waiters.clone(),
             },
+            self.membership,
             self.messaging.broker.clone(),
             events::topology(),
             &format!("{name} consumer"),

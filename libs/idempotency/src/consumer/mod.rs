@@ -16,6 +16,11 @@
 //! Each delivery is handled in a span that continues the publisher's trace
 //! (`observe`), and ends in one log line and the consumer's metrics.
 //!
+//! A stream is split into partitions, a queue each; the consumer consumes
+//! those its replica holds (`partitions`), each on a channel of its own,
+//! and beats into the service's database to learn which are its own
+//! (`crate::membership`). A batch takes deliveries of every partition held.
+//!
 //! A message that arrives alone may be applied by one statement with no
 //! transaction instead (`alone`), and so may a batch (`together`), when its
 //! handler has such a form.
@@ -29,6 +34,7 @@ mod faults;
 mod handler;
 mod message;
 mod observe;
+mod partitions;
 mod run;
 mod settle;
 mod single;

@@ -1,20 +1,21 @@
-//! The consumer's life: connect, declare, consume, and start over after any
-//! broker failure, with backoff.
+//! The consumer's life: connect, declare, beat and take the partitions
+//! assigned to it, consume them, and start over after any broker failure,
+//! with backoff.
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use lapin::options::{BasicConsumeOptions, BasicQosOptions};
-use lapin::types::FieldTable;
+use lapin::Connection;
 use outbox::broker::{Publisher, connect};
-use outbox::topology::Topology;
+use outbox::topology::{Topology, partition_queue};
 use outbox::{Backoff, BrokerSettings, Handoff};
 use sqlx::PgPool;
 
-use super::batch::next_batch;
 use super::observe::ConsumerMetrics;
+use super::partitions::Held;
 use super::{ApplyOnce, Handler, HandlerError, IncomingMessage, Outcome, PgInbox};
+use crate::membership::{Membership, PgMembership, plan};
 
 /// The consumer of the services' PostgreSQL databases: the inbox and the
 /// handler's effect share one transaction.
@@ -30,6 +31,11 @@ pub struct QueueConsumer<A> {
     pub(super) apply: A,
     /// Labels the broker connections (e.g. `stock-1 consumer`).
     pub(super) connection_name: String,
+    /// Where it beats, and learns which partitions are its own.
+    pub(super) membership: Arc<dyn Membership>,
+    /// Its id among the stream's members: the connection's name, made
+    /// unique per process so a restarted replica is a new member.
+    pub(super) member: String,
     /// True while consuming: what the service's health check reports as
     /// "broker reachable".
     pub(super) connected: Arc<AtomicBool>,
@@ -49,7 +55,8 @@ impl<H: Handler> Consumer<H> {
     ) -> Self {
         QueueConsumer::applying(
             queue,
-            PgInbox::new(pool, handler),
+            PgInbox::new(pool.clone(), handler),
+            Arc::new(PgMembership::new(pool)),
             broker,
             topology,
             connection_name,
@@ -72,16 +79,20 @@ impl<A: ApplyOnce> QueueConsumer<A> {
     pub fn applying(
         queue: &str,
         apply: A,
+        membership: Arc<dyn Membership>,
         broker: BrokerSettings,
         topology: Topology,
         connection_name: &str,
     ) -> Self {
+        let instance = uuid::Uuid::new_v4().simple().to_string();
         QueueConsumer {
             queue: queue.to_owned(),
             broker,
             topology,
             apply,
             connection_name: connection_name.to_owned(),
+            membership,
+            member: format!("{connection_name} {}", &instance[..8]),
             connected: Arc::new(AtomicBool::new(false)),
             service: "unknown",
             metrics: ConsumerMetrics::new(),
@@ -108,7 +119,9 @@ impl<A: ApplyOnce> QueueConsumer<A> {
         self.apply.apply_once(&self.queue, message).await
     }
 
-    /// Consumes until `shutdown` completes, reconnecting after failures.
+    /// Consumes until `shutdown` completes, reconnecting after failures;
+    /// then leaves the stream's members, so the others take its partitions
+    /// at once.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let this = Arc::new(self);
         let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
@@ -119,7 +132,7 @@ impl<A: ApplyOnce> QueueConsumer<A> {
                 result = this.clone().session(&mut consuming) => if let Err(error) = result {
                     tracing::warn!(queue = %this.queue, %error, "consumer lost its broker connection");
                 },
-                () = &mut shutdown => return,
+                () = &mut shutdown => break,
             }
             this.connected.store(false, Ordering::Relaxed);
             if consuming {
@@ -127,38 +140,92 @@ impl<A: ApplyOnce> QueueConsumer<A> {
             }
             tokio::select! {
                 () = tokio::time::sleep(backoff.next_delay()) => {}
-                () = &mut shutdown => return,
+                () = &mut shutdown => break,
+            }
+        }
+        let leave = this.membership.leave(&this.queue, &this.member);
+        if let Ok(Err(error)) = tokio::time::timeout(this.broker.partition_lease, leave).await {
+            tracing::debug!(queue = %this.queue, %error, "could not leave the members; the lease will lapse");
+        }
+    }
+
+    /// One connection's worth of consuming. Deliveries of every partition
+    /// held are applied in batches, one batch at a time, in the order they
+    /// arrive: each aggregate's events stay in order, and two batches of one
+    /// consumer never wait on each other's row locks. The beat, and the
+    /// partitions it takes and lets go, come between two batches.
+    async fn session(self: Arc<Self>, consuming: &mut bool) -> Result<(), lapin::Error> {
+        let connection = connect(&self.broker, &self.connection_name).await?;
+        self.topology.declare(&connection, &self.broker).await?;
+        let publisher = Publisher::connect(&self.broker, &self.connection_name).await?;
+        *consuming = true;
+        self.connected.store(true, Ordering::Relaxed);
+        let mut held = Held::default();
+        let mut beat = tokio::time::interval(self.beat_interval());
+        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let limit = self.broker.consumer_batch.max(1);
+        loop {
+            tokio::select! {
+                biased;
+                _ = beat.tick() => self.rebalance(&connection, &mut held).await?,
+                batch = held.next_batch(limit), if !held.is_empty() => {
+                    if let Some(batch) = batch? {
+                        self.deliver_batch(batch, &publisher).await;
+                    }
+                }
             }
         }
     }
 
-    /// One connection's worth of consuming. Deliveries are applied in
-    /// batches, one batch at a time, in the order they arrive: the events of
-    /// an aggregate stay in order, and two batches of one consumer never
-    /// wait on each other's row locks.
-    async fn session(self: Arc<Self>, consuming: &mut bool) -> Result<(), lapin::Error> {
-        let connection = connect(&self.broker, &self.connection_name).await?;
-        let channel = connection.create_channel().await?;
-        self.topology.declare(&connection, &self.broker).await?;
-        channel
-            .basic_qos(self.broker.prefetch, BasicQosOptions::default())
-            .await?;
-        let publisher = Publisher::connect(&self.broker, &self.connection_name).await?;
-        let queue = self.broker.name(&self.queue);
-        let mut deliveries = channel
-            .basic_consume(
-                queue.as_str().into(),
-                "".into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await?;
-        *consuming = true;
-        self.connected.store(true, Ordering::Relaxed);
-        let limit = self.broker.consumer_batch.max(1);
-        while let Some(batch) = next_batch(&mut deliveries, limit).await? {
-            self.deliver_batch(batch, &publisher, &queue).await;
+    /// Six beats a lease: a member is taken for gone only after missing
+    /// several.
+    fn beat_interval(&self) -> Duration {
+        (self.broker.partition_lease / 6).max(Duration::from_millis(10))
+    }
+
+    /// Beats, then lets go of the partitions no longer its own and takes
+    /// those assigned to it that nobody holds (`crate::membership`). When
+    /// the beat fails (the database is down) it keeps what it holds.
+    async fn rebalance(&self, connection: &Connection, held: &mut Held) -> Result<(), lapin::Error> {
+        held.forget_ended().await?;
+        let Some(others) = self.beat(held).await else {
+            return Ok(());
+        };
+        let plan = plan(&self.member, &held.partitions(), &others, self.broker.partitions);
+        for &partition in &plan.release {
+            held.release(partition).await?;
+        }
+        if !plan.release.is_empty() {
+            // Said at once, so the member it goes to need not wait a beat.
+            self.beat(held).await;
+        }
+        let main = self.broker.name(&self.queue);
+        for &partition in &plan.acquire {
+            let queue = partition_queue(&main, partition);
+            held.acquire(connection, partition, &queue, self.broker.prefetch).await?;
+        }
+        if !plan.release.is_empty() || !plan.acquire.is_empty() {
+            tracing::info!(queue = %self.queue, member = %self.member, released = ?plan.release,
+                acquired = ?plan.acquire, held = ?held.partitions(), "partitions rebalanced");
         }
         Ok(())
+    }
+
+    /// The other live members, or `None` when the beat failed.
+    async fn beat(&self, held: &Held) -> Option<Vec<crate::membership::Member>> {
+        let partitions: Vec<_> = held.partitions().into_iter().collect();
+        let lease = self.broker.partition_lease;
+        let beat = self.membership.beat(&self.queue, &self.member, &partitions, lease);
+        match tokio::time::timeout(lease / 2, beat).await {
+            Ok(Ok(others)) => Some(others),
+            Ok(Err(error)) => {
+                tracing::warn!(queue = %self.queue, %error, "beat failed; keeping the partitions held");
+                None
+            }
+            Err(_) => {
+                tracing::warn!(queue = %self.queue, "beat timed out; keeping the partitions held");
+                None
+            }
+        }
     }
 }

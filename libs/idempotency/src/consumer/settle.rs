@@ -5,8 +5,33 @@ use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicNackOptions};
 use lapin::types::{AMQPValue, LongString};
 use outbox::broker::{PublishError, Publisher, confirmed};
+use outbox::topology::{RETRY_EXCHANGE, parked_queue, partition_queue};
+use outbox::{BrokerSettings, Partition};
 
 use super::message::headers;
+
+/// Where a failed delivery of one partition goes: broker-side names.
+pub(super) struct Returns {
+    /// The exchange into the stream's retry queue...
+    retry_exchange: String,
+    /// ...with the partition's queue as routing key: the retry queue
+    /// dead-letters it there after the delay.
+    partition_queue: String,
+    /// The stream's parking lot.
+    parked: String,
+}
+
+impl Returns {
+    /// For a delivery of `partition` of the stream `queue` (local name).
+    pub(super) fn of(broker: &BrokerSettings, queue: &str, partition: Partition) -> Self {
+        let main = broker.name(queue);
+        Returns {
+            retry_exchange: broker.name(RETRY_EXCHANGE),
+            partition_queue: partition_queue(&main, partition),
+            parked: parked_queue(&main),
+        }
+    }
+}
 
 /// How a delivery ends.
 pub(super) enum Verdict {
@@ -25,14 +50,16 @@ pub(super) async fn settle(
     delivery: &Delivery,
     verdict: Verdict,
     publisher: &Publisher,
-    queue: &str,
+    returns: &Returns,
     pause: Duration,
 ) {
+    let queue = returns.partition_queue.as_str();
     let republished = match verdict {
         Verdict::Done => Ok(()),
         Verdict::Retry { next_attempt } => {
             let extra = [(headers::ATTEMPT, AMQPValue::LongLongInt(i64::from(next_attempt)))];
-            republish(publisher, delivery, &outbox::topology::retry_queue(queue), &extra).await
+            let to = (returns.retry_exchange.as_str(), queue);
+            republish(publisher, delivery, to, &extra).await
         }
         Verdict::Park { attempt, error } => {
             tracing::error!(queue, attempt, %error, "message parked after its last attempt");
@@ -41,13 +68,7 @@ pub(super) async fn settle(
                 (headers::ATTEMPT, AMQPValue::LongLongInt(i64::from(attempt))),
                 (headers::ERROR, AMQPValue::LongString(LongString::from(error))),
             ];
-            republish(
-                publisher,
-                delivery,
-                &outbox::topology::parked_queue(queue),
-                &extra,
-            )
-            .await
+            republish(publisher, delivery, ("", &returns.parked), &extra).await
         }
     };
     let settled = match republished {
@@ -68,12 +89,12 @@ pub(super) async fn settle(
     }
 }
 
-/// Publishes a copy of `delivery` through the default exchange straight to
-/// `queue`, with `extra` headers set, and waits for the broker's confirm.
+/// Publishes a copy of `delivery` to `(exchange, routing key)`, with
+/// `extra` headers set, and waits for the broker's confirm.
 async fn republish(
     publisher: &Publisher,
     delivery: &Delivery,
-    queue: &str,
+    (exchange, key): (&str, &str),
     extra: &[(&str, AMQPValue)],
 ) -> Result<(), PublishError> {
     let mut table = delivery.properties.headers().clone().unwrap_or_default();
@@ -81,6 +102,6 @@ async fn republish(
         table.insert((*name).into(), value.clone());
     }
     let properties = delivery.properties.clone().with_headers(table);
-    let confirm = publisher.send_raw("", queue, &delivery.data, properties).await?;
-    confirmed(confirm, queue).await
+    let confirm = publisher.send_raw(exchange, key, &delivery.data, properties).await?;
+    confirmed(confirm, key).await
 }

@@ -6,15 +6,18 @@ use lapin::message::Delivery;
 use outbox::broker::Publisher;
 
 use super::observe::Disposition;
-use super::settle::{Verdict, settle};
+use super::partitions::Received;
+use super::settle::{Returns, Verdict, settle};
 use super::{ApplyOnce, IncomingMessage, Outcome, QueueConsumer};
 
 impl<A: ApplyOnce> QueueConsumer<A> {
     /// Handles and settles one delivery, then logs and counts how it ended.
-    pub(super) async fn deliver(&self, delivery: &Delivery, publisher: &Publisher, queue: &str) {
+    pub(super) async fn deliver(&self, received: &Received, publisher: &Publisher) {
         let started = Instant::now();
+        let delivery = &received.delivery;
         let (verdict, disposition) = self.verdict(delivery).await;
-        settle(delivery, verdict, publisher, queue, self.broker.retry_delay).await;
+        let returns = Returns::of(&self.broker, &self.queue, received.partition);
+        settle(delivery, verdict, publisher, &returns, self.broker.retry_delay).await;
         self.observe(delivery, disposition, started.elapsed());
     }
 

@@ -38,6 +38,8 @@ pub struct TestBed {
 pub struct Recorder {
     outage_failures: Arc<AtomicUsize>,
     applied_alone: Arc<AtomicUsize>,
+    /// Recorded with each effect: which of a test's consumers applied it.
+    replica: String,
 }
 
 impl Handler for Recorder {
@@ -61,12 +63,13 @@ impl Handler for Recorder {
             return Err("poison: this message cannot be applied until a cure is recorded".into());
         }
         sqlx::query(
-            "INSERT INTO effects (message_id, aggregate, sequence, transaction) \
-             VALUES ($1, $2, $3, txid_current())",
+            "INSERT INTO effects (message_id, aggregate, sequence, transaction, replica) \
+             VALUES ($1, $2, $3, txid_current(), $4)",
         )
         .bind(message.message_id)
         .bind(&message.aggregate_id)
         .bind(body["sequence"].as_i64().unwrap_or(-1))
+        .bind(&self.replica)
         .execute(tx)
         .await?;
         Ok(Vec::new())
@@ -82,11 +85,12 @@ impl Handler for Recorder {
             lone,
             events,
             "applied AS ( \
-                 INSERT INTO effects (message_id, aggregate, sequence, transaction) \
-                 SELECT $10, $11, $12, txid_current() FROM unseen \
+                 INSERT INTO effects (message_id, aggregate, sequence, transaction, replica) \
+                 SELECT $10, $11, $12, txid_current(), $13 FROM unseen \
                  WHERE NOT EXISTS (SELECT 1 FROM outage) RETURNING serial)",
             &lone.message.aggregate_id,
-            body["sequence"].as_i64().unwrap_or(-1)
+            body["sequence"].as_i64().unwrap_or(-1),
+            &self.replica
         )
         .fetch_all(pool)
         .await?;
@@ -113,7 +117,6 @@ pub async fn test_bed() -> TestBed {
         queues: vec![QueueSpec {
             name: QUEUE.into(),
             bindings: vec![("events".into(), "#".into())],
-            retired_bindings: Vec::new(),
         }],
     };
     // Declared up front, as a service does at start-up.
@@ -148,6 +151,12 @@ pub fn poison(aggregate: &str) -> OutboxMessage {
 
 impl TestBed {
     pub fn consumer(&self) -> Consumer<Recorder> {
+        self.replica("test consumer")
+    }
+
+    /// A consumer whose effects are recorded as `name`'s: one of several
+    /// replicas of a service.
+    pub fn replica(&self, name: &str) -> Consumer<Recorder> {
         Consumer::new(
             QUEUE,
             self.pool.clone(),
@@ -156,8 +165,9 @@ impl TestBed {
             Recorder {
                 outage_failures: self.outage_failures.clone(),
                 applied_alone: self.applied_alone.clone(),
+                replica: name.to_owned(),
             },
-            "test consumer",
+            name,
         )
         .handing_off_to(self.handoff.clone())
     }

@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use idempotency::membership::{Membership, PgMembership};
 use sqlx::PgPool;
 
 use super::postgres::PostgresStore;
@@ -14,6 +15,8 @@ pub struct Opened {
     pub store: Arc<dyn OrderStore>,
     /// The loops the store needs, for `startup` to run.
     pub chores: Arc<dyn StoreChores>,
+    /// Where the consumer beats to learn its partitions.
+    pub membership: Arc<dyn Membership>,
     /// The PostgreSQL store's pool, which tests read directly; `None` for
     /// other stores.
     pub pool: Option<PgPool>,
@@ -34,6 +37,7 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Opened> {
             Ok(Opened {
                 chores: Arc::new(store.chores()),
                 store: Arc::new(store),
+                membership: Arc::new(PgMembership::new(pool.clone())),
                 pool: Some(pool),
             })
         }
@@ -61,6 +65,7 @@ async fn open_mongodb(settings: &Settings) -> anyhow::Result<Opened> {
     tracing::info!(database = %settings.mongodb.database, "order store: MongoDB");
     Ok(Opened {
         chores: Arc::new(store.chores()),
+        membership: Arc::new(store.membership()),
         store: Arc::new(store),
         pool: None,
     })

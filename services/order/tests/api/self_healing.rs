@@ -6,6 +6,7 @@ use std::time::Duration;
 use lapin::options::{QueueDeclareOptions, QueuePurgeOptions};
 use lapin::types::FieldTable;
 use outbox::BrokerSettings;
+use outbox::topology::partition_queue;
 use payment::configuration::Payment;
 use platform::testing::fresh_database_name;
 use reqwest::StatusCode;
@@ -14,9 +15,9 @@ use test_support::{System, broker_channel, isolated_broker, spawn_order, spawn_p
 
 use crate::helpers::{credit_of, stock_of};
 
-/// Messages and consumers of `queue`, asked without declaring it; `None`
-/// while no service has declared it yet (they do once their broker
-/// connections are up, after their ports are bound).
+/// Messages and consumers of `queue` (broker-side name), asked without
+/// declaring it; `None` while no service has declared it yet (they do once
+/// their broker connections are up, after their ports are bound).
 async fn queue_state(broker: &BrokerSettings, queue: &str) -> Option<(u32, u32)> {
     let (_connection, channel) = broker_channel(broker, "test probe").await;
     let passive = QueueDeclareOptions {
@@ -24,7 +25,7 @@ async fn queue_state(broker: &BrokerSettings, queue: &str) -> Option<(u32, u32)>
         ..QueueDeclareOptions::default()
     };
     let queue = channel
-        .queue_declare(broker.name(queue).as_str().into(), passive, FieldTable::default())
+        .queue_declare(queue.into(), passive, FieldTable::default())
         .await
         .ok()?;
     Some((queue.message_count(), queue.consumer_count()))
@@ -63,16 +64,18 @@ async fn a_saga_whose_event_was_deleted_from_the_broker_finishes_by_itself() {
     let user = app.user_with(10).await;
     let id = app.order_for(&user).await;
     app.post(&format!("/orders/addItem/{id}/{item}/1")).await;
+    // The queue of the stock stream's partition the order's events go to.
+    let stock_queue = partition_queue(&broker.name(events::STOCK_QUEUE), broker.partitions.of(&id));
     // No stock consumer: the saga's first event waits in the stock queue.
     wait_for("the stock consumer up", async || {
-        queue_state(&broker, events::STOCK_QUEUE)
+        queue_state(&broker, &stock_queue)
             .await
             .is_some_and(|(_, consumers)| consumers == 1)
     })
     .await;
     stop_stock.send(()).expect("the stock service runs");
     wait_for("the stock consumer gone", async || {
-        queue_state(&broker, events::STOCK_QUEUE)
+        queue_state(&broker, &stock_queue)
             .await
             .is_some_and(|(_, consumers)| consumers == 0)
     })
@@ -85,7 +88,7 @@ async fn a_saga_whose_event_was_deleted_from_the_broker_finishes_by_itself() {
             .send(),
     );
     wait_for("CheckoutRequested in the stock queue", async || {
-        queue_state(&broker, events::STOCK_QUEUE)
+        queue_state(&broker, &stock_queue)
             .await
             .is_some_and(|(messages, _)| messages == 1)
     })
@@ -93,7 +96,7 @@ async fn a_saga_whose_event_was_deleted_from_the_broker_finishes_by_itself() {
     let (_connection, channel) = broker_channel(&broker, "test purge").await;
     let purged = channel
         .queue_purge(
-            broker.name(events::STOCK_QUEUE).as_str().into(),
+            stock_queue.as_str().into(),
             QueuePurgeOptions::default(),
         )
         .await

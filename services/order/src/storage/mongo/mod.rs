@@ -7,6 +7,8 @@
 //! outbox_leases      which relay publishes which order's events, until when
 //! inbox              (consumer, message id), TTL on processed_at
 //! idempotency_keys   key, request, answer; TTL on created_at
+//! consumer_members   the replicas consuming the order's stream, and their
+//!                    partitions (idempotency::membership)
 //! ```
 //!
 //! Configuration: `ORDER_STORE=mongodb`, `MONGODB_URL`
@@ -31,6 +33,7 @@
 //! without it the `requires_mongodb::…` tests are ignored (shown as skipped).
 mod documents;
 mod keys;
+mod membership;
 mod orders;
 mod outbox_collection;
 mod outbox_store;
@@ -43,4 +46,5 @@ mod store;
 mod transaction;
 mod writes;
 
+pub use membership::MongoMembership;
 pub use store::MongoStore;

@@ -47,6 +47,11 @@ impl MongoStore {
         })
     }
 
+    /// Where the order's consumer beats, in this store's database.
+    pub fn membership(&self) -> super::MongoMembership {
+        super::MongoMembership::new(&self.collections.database)
+    }
+
     /// The loops this store needs, sharing its collections and the wake-up
     /// its checkouts give its relay.
     pub fn chores(&self) -> MongoChores {
