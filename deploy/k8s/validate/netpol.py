@@ -110,6 +110,8 @@ KNOWN_SERVICES = {
     "webshop-pg-ro": {**_CNPG, "cnpg.io/instanceRole": "replica"},
     "webshop-pg-r": _CNPG,
     "webshop-rabbitmq": {"app.kubernetes.io/name": "webshop-rabbitmq"},
+    # Headless: the services name each node as <pod>.webshop-rabbitmq-nodes.
+    "webshop-rabbitmq-nodes": {"app.kubernetes.io/name": "webshop-rabbitmq"},
     "orders-mongodb": {"app.kubernetes.io/name": "mongodb-sharded", "app.kubernetes.io/instance": "orders-mongodb",
                        "app.kubernetes.io/component": "mongos"},
 }
@@ -437,8 +439,12 @@ def required_paths(documents, project, pods):
     documents_by_key = {f"{d['kind']}/{d['metadata']['name']}": d for d in documents if template_of(d)}
     for source in project:
         for host, port in sorted(addresses(template_of(documents_by_key[source.key]), config_maps)):
-            name = host.split(".")[0]
-            reached = endpoints(services, pods, name, port)
+            # <service>[.namespace...], or a StatefulSet pod's own name,
+            # <pod>.<headless service>[...].
+            labels = host.split(".")
+            reached = endpoints(services, pods, labels[0], port)
+            if not reached and len(labels) > 1:
+                reached = endpoints(services, pods, labels[1], port)
             if not reached:
                 paths.append((source, None, None, "TCP", f"{host}:{port}: no Service or pod known behind it"))
             for pod, target in reached:

@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use lapin::message::Delivery;
-use platform::telemetry::metrics::{counter_vec, histogram_vec};
+use platform::telemetry::metrics::{counter_vec, histogram_vec, int_gauge};
 use platform::telemetry::{TRACEPARENT, Telemetry, continue_trace};
-use prometheus::{HistogramVec, IntCounterVec};
+use prometheus::{HistogramVec, IntCounterVec, IntGauge};
 
 use super::message::string_header;
 
@@ -38,6 +38,7 @@ pub(super) struct ConsumerMetrics {
     parked: IntCounterVec,
     transient: IntCounterVec,
     seconds: HistogramVec,
+    held: IntGauge,
 }
 
 impl ConsumerMetrics {
@@ -69,6 +70,10 @@ impl ConsumerMetrics {
                 "From taking a delivery to settling it",
                 &["queue"],
             ),
+            held: int_gauge(
+                "consumer_partitions_held",
+                "Partitions of its stream this replica consumes: the stream's spread over the replicas",
+            ),
         }
     }
 
@@ -83,6 +88,11 @@ impl ConsumerMetrics {
         telemetry.register(self.parked.clone());
         telemetry.register(self.transient.clone());
         telemetry.register(self.seconds.clone());
+        telemetry.register(self.held.clone());
+    }
+
+    pub(super) fn holding(&self, partitions: usize) {
+        self.held.set(partitions as i64);
     }
 
     pub(super) fn transient_failure(&self, queue: &str) {

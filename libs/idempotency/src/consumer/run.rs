@@ -204,6 +204,7 @@ impl<A: ApplyOnce> QueueConsumer<A> {
             let queue = partition_queue(&main, partition);
             held.acquire(connection, partition, &queue, self.broker.prefetch).await?;
         }
+        self.metrics.holding(held.partitions().len());
         if !plan.release.is_empty() || !plan.acquire.is_empty() {
             tracing::info!(queue = %self.queue, member = %self.member, released = ?plan.release,
                 acquired = ?plan.acquire, held = ?held.partitions(), "partitions rebalanced");
