@@ -15,7 +15,8 @@ export BENCH_DATABASE_URL ?= $(LOCAL_PG)
 HARNESS := cargo run --quiet --release --locked -p consistency-test --
 
 .PHONY: help up down ps test fmt lint unit-test smoke-test infra api-test config-test compose-test consistency-test chaos bench bench-checkout \
-	bench-messaging bench-floor bench-compare sqlx-prepare sqlx-check parked replay-parked deploy-k8s undeploy-k8s deploy-k8s-check
+	bench-messaging bench-floor bench-compare sqlx-prepare sqlx-check parked replay-parked deploy-k8s undeploy-k8s deploy-k8s-check \
+	cluster-up cluster-down cluster-test chaos-cluster bench-scale
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -32,7 +33,7 @@ ps: ## One line per process: <name> <pid> 127.0.0.1:<port> <state>
 infra: ## Install and start PostgreSQL and RabbitMQ where they are missing or down
 	@$(LOCAL)/infra.sh
 
-test: infra fmt sqlx-check lint deploy-k8s-check config-test unit-test smoke-test api-test compose-test ## Everything CI runs: formatting, lints, manifests, all tests
+test: infra fmt sqlx-check lint deploy-k8s-check config-test unit-test smoke-test cluster-test api-test compose-test ## Everything CI runs: formatting, lints, manifests, all tests
 
 fmt: ## Check formatting
 	cargo fmt --all --check
@@ -69,6 +70,15 @@ config-test: infra ## Each container of deploy/k8s and the compose file, started
 compose-test: ## deploy/docker-compose.yml up under podman (root, 127.0.0.1:8000 free), the course scenario with order-1 killed
 	@deploy/compose-test.sh
 
+cluster-up: ## Start the three-node RabbitMQ cluster (.run/rabbitmq, AMQP 127.0.0.1:5681-5683); BROKER=cluster make up runs the system on it
+	@$(LOCAL)/rabbitmq-cluster.sh start
+
+cluster-down: ## Stop the three-node RabbitMQ cluster (its data stays); make down does it too when the system ran on it
+	@$(LOCAL)/rabbitmq-cluster.sh stop
+
+cluster-test: infra ## The system on a three-node RabbitMQ cluster of its own, the node leading the most queues killed mid-run
+	@$(LOCAL)/cluster-test.sh
+
 api-test: infra ## The API against docs/openapi.json: schemathesis through the gateway, JSON errors (API_TEST_EXAMPLES=200 for a longer run)
 	@$(LOCAL)/api-test.sh
 
@@ -79,10 +89,17 @@ consistency-test: up ## The course scenario and its multi-item variant against `
 chaos: up ## The scenarios with each fault injected mid-run: replicas killed, broker and database restarted
 	$(HARNESS) chaos --multi-item-too --report $(REPORTS)/chaos.json
 
+chaos-cluster: ## make chaos on the three-node cluster: the leading node killed, a replica paused past the heartbeat, replicas killed, the database crashed
+	@BROKER=cluster $(LOCAL)/up.sh
+	BROKER=cluster $(HARNESS) chaos --multi-item-too --faults broker-leader-kill@5,pause:stock-1@25,kill:stock-1,kill:order-1,database,broker-cut:order-1 --report $(REPORTS)/chaos-cluster.json
+
 bench: bench-checkout bench-floor bench-messaging ## Every benchmark (release build)
 
 bench-checkout: up ## Saga checkouts/s at stepped concurrency beside one-transaction checkouts (pgbench), p99 at half load
 	$(HARNESS) bench --plots $(REPORTS)/bench --report $(REPORTS)/bench.json
+
+bench-scale: infra ## Checkouts/s with 1, 2, 4 replicas each capped at SCALE_CPU_PERCENT (5) % of a core, AMQP_PARTITIONS=1 beside 8: table, JSON, plot (root)
+	@$(LOCAL)/bench-scale.sh
 
 bench-floor: infra ## The checkout's three hops with the saga's guarantees and nothing else, straight on PostgreSQL and RabbitMQ: the bound from below
 	$(HARNESS) floor --report $(REPORTS)/floor.json
@@ -94,7 +111,7 @@ bench-messaging: infra ## Outbox relay throughput and commit-to-consumer latency
 	cargo bench -p idempotency --bench messaging --locked
 
 parked: ## Queues holding parked messages, with their counts
-	@rabbitmqctl -q list_queues name messages | awk '$$1 ~ /\.parked$$/'
+	@$(LOCAL)/fault.sh list-queues | awk '$$1 ~ /\.parked$$/'
 
 replay-parked: ## Replay a queue's parked messages: make replay-parked QUEUE=stock.checkout
 	@test -n "$(QUEUE)" || { echo "usage: make replay-parked QUEUE=<queue>"; exit 1; }

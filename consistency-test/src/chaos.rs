@@ -48,8 +48,10 @@ pub struct Options {
     repair: String,
     /// Counts the messages in the parking lots after each round: prints
     /// `<queue> <messages>` lines, of which those of queues ending in
-    /// `.parked` and starting with `<amqp namespace>.` are summed.
-    #[arg(long, default_value = "rabbitmqctl -q list_queues name messages")]
+    /// `.parked` and starting with `<amqp namespace>.` are summed. The
+    /// default asks the broker `make up` runs on, the machine's node or the
+    /// three-node cluster.
+    #[arg(long, default_value = "deploy/local/fault.sh list-queues")]
     list_queues: String,
     #[arg(long, env = "AMQP_NAMESPACE", default_value = "webshop")]
     amqp_namespace: String,

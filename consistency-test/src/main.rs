@@ -8,6 +8,7 @@
 //! consistency-test stress      [--scale N] [--concurrency 4,8,...] [--rate R]
 //! consistency-test bench       [--scale N] [--concurrency 4,8,...] [--monolith-concurrency 4,8,...]
 //! consistency-test floor       [--concurrency 1,8,...] [--step-secs S]
+//! consistency-test scale       [--replicas 1,2,4] [--partitions 1,8] [--cpu-percent P]
 //! ```
 //! Every subcommand prints a summary, writes it as JSON with `--report FILE`,
 //! and exits non-zero when an invariant was broken.
@@ -25,6 +26,7 @@ mod procfs;
 mod progress;
 mod psql;
 mod report;
+mod scale;
 mod scenario;
 mod stress;
 
@@ -60,6 +62,10 @@ enum Command {
     /// saga's guarantees, straight on PostgreSQL and RabbitMQ: what those
     /// guarantees cost by themselves, a bound from below for the services.
     Floor(floor::Options),
+    /// Checkouts/s with 1, 2 and 4 replicas of each service, each replica
+    /// capped at the same CPU share (a cgroup quota), once per design:
+    /// one active consumer a stream, and partitioned streams.
+    Scale(scale::Options),
 }
 
 #[tokio::main]
@@ -103,6 +109,14 @@ async fn main() -> anyhow::Result<()> {
             write_json(options.report.as_deref(), &report)?;
             if !report.is_consistent() {
                 bail!("the floor's writes differ: {}", report.differences.join("; "));
+            }
+        }
+        Command::Scale(options) => {
+            let report = scale::run(&options).await?;
+            println!("{report}");
+            write_json(options.report.as_deref(), &report)?;
+            if !report.failed.is_empty() {
+                bail!("{} points failed", report.failed.len());
             }
         }
     }

@@ -98,3 +98,68 @@ pub fn throughput_vs_concurrency(path: &Path, steps: &[&Step]) -> anyhow::Result
     root.present()?;
     Ok(())
 }
+
+/// `make bench-scale`'s plot: committed checkouts per second against the
+/// replicas of each service, one line per design (`series`: its name and
+/// its (replicas, checkouts/s) points), and beside the last design the
+/// line of linear growth from its fewest replicas.
+pub fn throughput_vs_replicas<DB>(
+    backend: DB,
+    title: &str,
+    series: &[(String, Vec<(u32, f64)>)],
+) -> anyhow::Result<()>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+{
+    let points = || series.iter().flat_map(|(_, points)| points.iter());
+    let most = points().map(|p| p.0).max().unwrap_or(1);
+    let linear: Vec<(u32, f64)> = match series.last().and_then(|(_, points)| points.first()) {
+        Some(&(fewest, rate)) => (fewest..=most)
+            .map(|r| (r, rate * f64::from(r) / f64::from(fewest)))
+            .collect(),
+        None => Vec::new(),
+    };
+    let top = points().chain(&linear).map(|p| p.1).fold(1.0, f64::max) * 1.1;
+
+    let root = backend.into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 20))
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0u32..most + 1, 0.0..top)?;
+    chart
+        .configure_mesh()
+        .x_labels(most as usize + 2)
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .x_desc("replicas of each service")
+        .y_desc("committed checkouts / s")
+        .label_style(("sans-serif", 15))
+        .draw()?;
+    if let Some((name, _)) = series.last() {
+        let grey = RGBColor(150, 150, 150);
+        chart
+            .draw_series(LineSeries::new(linear, grey.stroke_width(1)))?
+            .label(format!("linear from its fewest replicas: {name}"))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], grey));
+    }
+    for (n, (name, points)) in series.iter().enumerate() {
+        let color = [RED, BLUE, GREEN, MAGENTA, CYAN][n % 5];
+        chart
+            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
+            .label(name.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+        chart.draw_series(points.iter().map(|&p| Circle::new(p, 5, color.filled())))?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font(("sans-serif", 15))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}

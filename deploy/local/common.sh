@@ -22,6 +22,32 @@ DB_PREFIX="${DB_PREFIX:-}"
 # Exchanges and queues are named <namespace>.<name>: two systems on one
 # broker (make up and the smoke test) must not share them.
 AMQP_NAMESPACE="${AMQP_NAMESPACE:-webshop}"
+# The broker: `single`, the machine's node on 127.0.0.1:5672, or `cluster`,
+# the three nodes of rabbitmq-cluster.sh. up.sh records the one the running
+# system uses in $RUN_DIR/broker, so later scripts (a repair, make chaos, make
+# down) follow it without being told again.
+BROKER="${BROKER:-$(cat "$RUN_DIR/broker" 2>/dev/null || echo single)}"
+# The cluster: node n is $CLUSTER_NAME-n@localhost, AMQP on 127.0.0.1 at
+# CLUSTER_PORT_BASE + n, Erlang distribution 20000 above that (as RabbitMQ's
+# own default); configuration, data and logs under $CLUSTER_DIR.
+CLUSTER_NAME="${CLUSTER_NAME:-webshop}"
+CLUSTER_PORT_BASE="${CLUSTER_PORT_BASE:-5680}"
+CLUSTER_DIR="${CLUSTER_DIR:-$RUN_DIR/rabbitmq}"
+CLUSTER_NODES=(1 2 3)
+cluster_node() { echo "$CLUSTER_NAME-$1@localhost"; }
+cluster_port() { echo $((CLUSTER_PORT_BASE + $1)); }
+cluster_urls() {
+  local n urls=()
+  for n in "${CLUSTER_NODES[@]}"; do urls+=("amqp://guest:guest@127.0.0.1:$(cluster_port "$n")/%2f"); done
+  (IFS=,; echo "${urls[*]}")
+}
+# What every replica is given: one URL, or the cluster's comma-separated
+# list, which a replica tries in turn.
+if [ "$BROKER" = cluster ]; then
+  AMQP_URL="${AMQP_URL:-$(cluster_urls)}"
+else
+  AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
+fi
 CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 # name, service number (for ports), URL prefix

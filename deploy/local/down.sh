@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Stops every process `up.sh` started: replicas get SIGTERM and finish their
-# requests in flight, then the gateway quits. PostgreSQL and RabbitMQ stay up:
-# they are shared with other projects and with the tests.
+# requests in flight, then the gateway quits, then the RabbitMQ cluster when
+# the system ran on it (its data stays in $CLUSTER_DIR). PostgreSQL and the
+# machine's RabbitMQ node stay up: they are shared with other projects and
+# with the tests.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -22,4 +24,6 @@ for pid in "${pids[@]}"; do
 done
 for _ in $(seq 1 50); do live_pid gateway >/dev/null || break; sleep 0.1; done
 rm -f "$(pidfile_of gateway)"
+[ "$BROKER" = cluster ] && "$ROOT/deploy/local/rabbitmq-cluster.sh" stop
+rm -f "$RUN_DIR/broker"
 log "stopped"

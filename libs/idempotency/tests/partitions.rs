@@ -138,7 +138,10 @@ async fn each_orders_events_stay_in_order_while_a_replica_is_killed_and_restarte
         )
         .await;
     assert_eq!(out_of_place, 0, "{round} rounds of {aggregates} orders");
-    assert!(effects_by(&bed, "b").await > 0, "the restarted replica consumed too");
+    assert!(
+        effects_by(&bed, "b").await > 0,
+        "the restarted replica consumed too"
+    );
     assert_eq!(parked(&bed).await, 0);
     b.kill();
 }

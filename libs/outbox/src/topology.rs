@@ -8,7 +8,7 @@ use lapin::{Channel, Connection, ExchangeKind};
 use crate::partitions::{Partition, partitioned};
 use crate::settings::BrokerSettings;
 
-/// A consuming service's event stream: a queue per partition, one retry
+/// A consuming service's event stream: a queue per partition, one delay
 /// queue and one parking lot.
 #[derive(Debug, Clone)]
 pub struct QueueSpec {
@@ -32,10 +32,12 @@ pub fn partition_queue(queue: &str, partition: Partition) -> String {
     partitioned(queue, partition)
 }
 
-/// Where a failed delivery waits before it goes back to its partition's
-/// queue: one per stream.
-pub fn retry_queue(queue: &str) -> String {
-    format!("{queue}.retry")
+/// Where a failed delivery waits out the retry delay before it goes back to
+/// its partition's queue: one per stream. (Not `.retry`: the queue of that
+/// name an unpartitioned version declared sends its messages to a queue
+/// nobody consumes any more.)
+pub fn delay_queue(queue: &str) -> String {
+    format!("{queue}.delay")
 }
 
 /// Where a message that failed too often is kept for an operator: one per
@@ -45,13 +47,13 @@ pub fn parked_queue(queue: &str) -> String {
 }
 
 /// The local name of the direct exchange through which a failed delivery
-/// enters its stream's retry queue, its routing key the name of the
+/// enters its stream's delay queue, its routing key the name of the
 /// partition's queue it returns to.
 pub const RETRY_EXCHANGE: &str = "retry";
 
 impl Topology {
     /// Declares every exchange (durable topic), the retry exchange and, per
-    /// stream, its partitions' queues, its retry queue and its parking lot.
+    /// stream, its partitions' queues, its delay queue and its parking lot.
     /// Declaring what exists with the same arguments is a no-op, so every
     /// replica may do it. It opens channels of its own on `connection`: the
     /// broker closes a channel that declares a queue with other arguments
@@ -63,7 +65,10 @@ impl Topology {
         settings: &BrokerSettings,
     ) -> Result<(), lapin::Error> {
         let mut channel = connection.create_channel().await?;
-        let exchanges = self.exchanges.iter().map(|name| (name.as_str(), ExchangeKind::Topic));
+        let exchanges = self
+            .exchanges
+            .iter()
+            .map(|name| (name.as_str(), ExchangeKind::Topic));
         let retry = std::iter::once((RETRY_EXCHANGE, ExchangeKind::Direct));
         for (exchange, kind) in exchanges.chain(retry) {
             // Where queues expire (tests), exchanges go with their last
@@ -74,7 +79,12 @@ impl Topology {
                 ..ExchangeDeclareOptions::default()
             };
             channel
-                .exchange_declare(settings.name(exchange).into(), kind, options, FieldTable::default())
+                .exchange_declare(
+                    settings.name(exchange).into(),
+                    kind,
+                    options,
+                    FieldTable::default(),
+                )
                 .await?;
         }
         for queue in &self.queues {
@@ -95,19 +105,21 @@ async fn declare_stream(
 ) -> Result<(), lapin::Error> {
     let main = settings.name(&queue.name);
     let parked = parked_queue(&main);
-    let retry = retry_queue(&main);
-    // Messages expire from the retry queue after the delay and are
+    let delay = delay_queue(&main);
+    // Messages expire from the delay queue after the retry delay and are
     // dead-lettered through the default exchange with the routing key they
-    // entered it with: the name of their partition's queue. A classic
-    // queue: declared as a quorum queue with at-least-once dead-lettering,
-    // RabbitMQ 3.10 took more than ten seconds to declare it when many were
-    // declared at once (the services' tests), and a consumer waited that
-    // long to start. Only failed messages pass through it, for the delay.
-    let mut arguments = base_arguments(settings, "classic");
+    // entered it with: the name of their partition's queue. Of the stream's
+    // queue type, so that with quorum queues it lives on every node: a
+    // classic one lives on one, and while that node was down no consumer
+    // could declare its topology, so none started.
+    let mut arguments = base_arguments(settings, &settings.queue_type);
     let delay_ms = settings.retry_delay.as_millis().min(i32::MAX as u128) as i32;
     arguments.insert("x-message-ttl".into(), AMQPValue::LongInt(delay_ms));
     arguments.insert("x-dead-letter-exchange".into(), long_string(""));
-    declare(channel, &retry, arguments).await?;
+    if is_quorum(settings) {
+        at_least_once(&mut arguments);
+    }
+    declare(channel, &delay, arguments).await?;
     declare(channel, &parked, base_arguments(settings, &settings.queue_type)).await?;
     for partition in settings.partitions.all() {
         let name = partition_queue(&main, partition);
@@ -116,7 +128,7 @@ async fn declare_stream(
             let key = partitioned(routing_key, partition);
             bind(channel, &name, &settings.name(exchange), &key).await?;
         }
-        bind(channel, &retry, &settings.name(RETRY_EXCHANGE), &name).await?;
+        bind(channel, &delay, &settings.name(RETRY_EXCHANGE), &name).await?;
     }
     Ok(())
 }

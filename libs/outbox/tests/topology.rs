@@ -12,6 +12,7 @@ use outbox::topology::{QueueSpec, RETRY_EXCHANGE, Topology, parked_queue, partit
 async fn a_message_returned_past_the_delivery_limit_is_parked_not_dropped() {
     let mut broker = BrokerSettings::from_env().expect("broker settings").isolated();
     broker.delivery_limit = 2;
+    broker.partitions = "2".parse().expect("two");
     let topology = Topology {
         exchanges: vec!["events".into()],
         queues: vec![QueueSpec {
@@ -129,7 +130,10 @@ async fn a_routing_key_with_a_partition_reaches_that_partitions_queue_only() {
         .expect("RabbitMQ is running");
     stream().declare(&connection, &broker).await.expect("declared");
     let channel = connection.create_channel().await.expect("a channel");
-    channel.confirm_select(Default::default()).await.expect("confirms");
+    channel
+        .confirm_select(Default::default())
+        .await
+        .expect("confirms");
     let main = broker.name("worker");
 
     publish(&channel, &broker.name("events"), "thing.done.2", "m-2").await;
@@ -198,7 +202,10 @@ async fn a_closed_channels_unacked_deliveries_go_first_to_the_next_consumer() {
     stream().declare(&connection, &broker).await.expect("declared");
     let queue = partition_queue(&broker.name("worker"), 0);
     let publisher = connection.create_channel().await.expect("a channel");
-    publisher.confirm_select(Default::default()).await.expect("confirms");
+    publisher
+        .confirm_select(Default::default())
+        .await
+        .expect("confirms");
     for i in 0..50u32 {
         publish(&publisher, "", &queue, &i.to_string()).await;
     }
@@ -217,7 +224,10 @@ async fn a_closed_channels_unacked_deliveries_go_first_to_the_next_consumer() {
     let second = connection.create_channel().await.expect("a channel");
     let mut waiting = consume(&second, &queue, true).await;
 
-    first.close(200, "partition released".into()).await.expect("closed");
+    first
+        .close(200, "partition released".into())
+        .await
+        .expect("closed");
 
     let mut order = Vec::new();
     for _ in 3..50 {

@@ -35,6 +35,7 @@ mod handler;
 mod message;
 mod observe;
 mod partitions;
+mod rebalance;
 mod run;
 mod settle;
 mod single;

@@ -12,9 +12,9 @@ use super::message::headers;
 
 /// Where a failed delivery of one partition goes: broker-side names.
 pub(super) struct Returns {
-    /// The exchange into the stream's retry queue...
+    /// The exchange into the stream's delay queue...
     retry_exchange: String,
-    /// ...with the partition's queue as routing key: the retry queue
+    /// ...with the partition's queue as routing key: the delay queue
     /// dead-letters it there after the delay.
     partition_queue: String,
     /// The stream's parking lot.
@@ -102,6 +102,8 @@ async fn republish(
         table.insert((*name).into(), value.clone());
     }
     let properties = delivery.properties.clone().with_headers(table);
-    let confirm = publisher.send_raw(exchange, key, &delivery.data, properties).await?;
+    let confirm = publisher
+        .send_raw(exchange, key, &delivery.data, properties)
+        .await?;
     confirmed(confirm, key).await
 }

@@ -41,8 +41,8 @@ async fn every_service_exposes_its_series_after_a_checkout() {
             "consumer_duplicates_skipped_total{{queue=\"{queue}\"}} 0"
         ));
         series.push(format!("consumer_messages_parked_total{{queue=\"{queue}\"}} 0"));
-        // The only replica holds both partitions of a test's streams.
-        series.push("consumer_partitions_held 2".into());
+        // The only replica holds the one partition of a test's streams.
+        series.push("consumer_partitions_held 1".into());
         if address == app.order.address {
             series.push("checkout_requests_total{outcome=\"paid\"} 1".into());
             series.push("checkout_duration_seconds_count{outcome=\"paid\"} 1".into());

@@ -95,10 +95,7 @@ async fn a_saga_whose_event_was_deleted_from_the_broker_finishes_by_itself() {
     .await;
     let (_connection, channel) = broker_channel(&broker, "test purge").await;
     let purged = channel
-        .queue_purge(
-            stock_queue.as_str().into(),
-            QueuePurgeOptions::default(),
-        )
+        .queue_purge(stock_queue.as_str().into(), QueuePurgeOptions::default())
         .await
         .expect("purged");
     assert_eq!(purged, 1, "the saga's event was deleted");
