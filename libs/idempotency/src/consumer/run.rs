@@ -55,7 +55,7 @@ impl<H: Handler> Consumer<H> {
         QueueConsumer::applying(
             queue,
             PgInbox::new(pool.clone(), handler),
-            Arc::new(PgMembership::new(pool)),
+            Arc::new(PgMembership::new(&pool)),
             broker,
             topology,
             connection_name,

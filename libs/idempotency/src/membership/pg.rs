@@ -4,6 +4,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use outbox::Partition;
 use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
 
 use super::{Member, Membership, MembershipError};
 
@@ -16,8 +17,14 @@ pub struct PgMembership {
 }
 
 impl PgMembership {
-    pub fn new(pool: PgPool) -> Self {
-        PgMembership { pool }
+    /// Beats on a connection of its own to the database of `pool`: under a
+    /// load that holds every pooled connection, a beat that waited its turn
+    /// timed out (measured with 3 connections a replica at 2.5 % of a core),
+    /// and a replica that cannot beat takes no partition.
+    pub fn new(pool: &PgPool) -> Self {
+        let options = pool.connect_options().as_ref().clone();
+        let own = PgPoolOptions::new().max_connections(1).connect_lazy_with(options);
+        PgMembership { pool: own }
     }
 }
 

@@ -37,7 +37,7 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Opened> {
             Ok(Opened {
                 chores: Arc::new(store.chores()),
                 store: Arc::new(store),
-                membership: Arc::new(PgMembership::new(pool.clone())),
+                membership: Arc::new(PgMembership::new(&pool)),
                 pool: Some(pool),
             })
         }
