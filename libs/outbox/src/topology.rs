@@ -109,16 +109,18 @@ async fn declare_stream(
     // Messages expire from the delay queue after the retry delay and are
     // dead-lettered through the default exchange with the routing key they
     // entered it with: the name of their partition's queue. Of the stream's
-    // queue type, so that with quorum queues it lives on every node: a
-    // classic one lives on one, and while that node was down no consumer
-    // could declare its topology, so none started.
-    let mut arguments = base_arguments(settings, &settings.queue_type);
+    // queue type by default, so that with quorum queues it lives on every
+    // node: a classic one lives on one, and while that node was down no
+    // consumer could declare its topology, so none started. Dead-lettered at most
+    // once: each at-least-once queue runs a dead-letter worker of its own,
+    // and with those RabbitMQ 3.10 took tens of seconds to declare the
+    // queues of a test suite's namespaces. A retried message lost on its
+    // way back (its partition's queue without a quorum at that instant)
+    // stalls its saga until the order service drives it again.
+    let mut arguments = base_arguments(settings, &settings.delay_queue_type);
     let delay_ms = settings.retry_delay.as_millis().min(i32::MAX as u128) as i32;
     arguments.insert("x-message-ttl".into(), AMQPValue::LongInt(delay_ms));
     arguments.insert("x-dead-letter-exchange".into(), long_string(""));
-    if is_quorum(settings) {
-        at_least_once(&mut arguments);
-    }
     declare(channel, &delay, arguments).await?;
     declare(channel, &parked, base_arguments(settings, &settings.queue_type)).await?;
     for partition in settings.partitions.all() {
