@@ -2,6 +2,7 @@
 //! every process that publishes or consumes, so that no event is published
 //! before the queue that must receive it exists.
 use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::protocol::constants::REPLY_SUCCESS;
 use lapin::types::{AMQPValue, FieldTable, LongString};
 use lapin::{Channel, Connection, ExchangeKind};
 
@@ -93,9 +94,6 @@ impl Topology {
         channel.close(REPLY_SUCCESS, "declared".into()).await
     }
 }
-
-/// AMQP's reply code for a normal close.
-const REPLY_SUCCESS: u16 = 200;
 
 async fn declare_stream(
     connection: &Connection,

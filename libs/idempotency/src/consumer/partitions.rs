@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures::{FutureExt, StreamExt};
 use lapin::message::Delivery;
 use lapin::options::{BasicConsumeOptions, BasicQosOptions};
+use lapin::protocol::constants::REPLY_SUCCESS;
 use lapin::types::FieldTable;
 use lapin::{Channel, Connection};
 use outbox::Partition;
@@ -25,9 +26,6 @@ pub(super) struct Held {
     deliveries: StreamMap<Partition, lapin::Consumer>,
     channels: BTreeMap<Partition, Channel>,
 }
-
-/// AMQP's reply code for a normal close.
-const REPLY_SUCCESS: u16 = 200;
 
 impl Held {
     pub fn partitions(&self) -> BTreeSet<Partition> {
